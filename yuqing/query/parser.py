@@ -1,0 +1,172 @@
+"""Parser of the keyword language.
+
+    query   := or_expr?
+    or_expr := and_expr (("OR" | "|") and_expr)*
+    and_expr:= unary (("AND" | "&")? unary)*        # juxtaposition means AND
+    unary   := ("NOT" | "-") unary | primary        # "-" only as a prefix: -广告
+    primary := WORD | "quoted phrase" | "(" or_expr ")"
+
+Precedence: NOT binds tighter than AND, AND tighter than OR. Full-width operators and
+quotes (（）｜＆“”) are accepted. Errors name the position (1-based character column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yuqing.errors import InputError
+from yuqing.query.ast import MatchAll, Node, Not, Term, and_, or_
+
+_FULLWIDTH = str.maketrans({"（": "(", "）": ")", "｜": "|", "＆": "&", "“": '"', "”": '"', "＂": '"',
+                            "－": "-", "　": " "})
+_SPECIAL = set('()|&"')
+
+
+class QuerySyntaxError(InputError):
+    def __init__(self, query: str, position: int, reason: str) -> None:
+        self.query = query
+        self.position = position  # 0-based index into the query
+        self.reason = reason
+        caret = " " * position + "^"
+        super().__init__(f"检索式语法错误（第 {position + 1} 个字符处）: {reason}\n  {query}\n  {caret}")
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # WORD PHRASE AND OR NOT LPAREN RPAREN END
+    value: str
+    pos: int
+
+
+def _tokenize(query: str) -> list[_Tok]:
+    text = query.translate(_FULLWIDTH)
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "(":
+            toks.append(_Tok("LPAREN", ch, i))
+            i += 1
+        elif ch == ")":
+            toks.append(_Tok("RPAREN", ch, i))
+            i += 1
+        elif ch == "|":
+            toks.append(_Tok("OR", ch, i))
+            i += 1
+        elif ch == "&":
+            toks.append(_Tok("AND", ch, i))
+            i += 1
+        elif ch == "-" and (i + 1 < n and not text[i + 1].isspace()) and (not toks or _prefix_ok(text, i)):
+            toks.append(_Tok("NOT", ch, i))
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            if end < 0:
+                raise QuerySyntaxError(query, i, "引号没有闭合")
+            phrase = " ".join(text[i + 1:end].split())
+            if not phrase:
+                raise QuerySyntaxError(query, i, "引号内为空")
+            toks.append(_Tok("PHRASE", phrase, i))
+            i = end + 1
+        else:
+            start = i
+            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
+                i += 1
+            word = text[start:i]
+            kind = {"AND": "AND", "OR": "OR", "NOT": "NOT"}.get(word, "WORD")
+            toks.append(_Tok(kind, word, start))
+    toks.append(_Tok("END", "", len(text)))
+    return toks
+
+
+def _prefix_ok(text: str, i: int) -> bool:
+    """'-' is a NOT prefix at the start of a term (after space, '(' or an operator), not inside a word."""
+    return i == 0 or text[i - 1].isspace() or text[i - 1] in "(|&"
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.toks = _tokenize(query)
+        self.i = 0
+
+    def peek(self) -> _Tok:
+        return self.toks[self.i]
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def error(self, tok: _Tok, reason: str) -> QuerySyntaxError:
+        return QuerySyntaxError(self.query, tok.pos, reason)
+
+    def parse(self) -> Node:
+        if self.peek().kind == "END":
+            return MatchAll()
+        node = self.or_expr()
+        tok = self.peek()
+        if tok.kind == "RPAREN":
+            raise self.error(tok, "多余的右括号")
+        if tok.kind != "END":
+            raise self.error(tok, f"无法理解的“{tok.value}”")
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while self.peek().kind == "OR":
+            self.take()
+            parts.append(self.and_expr())
+        return or_(*parts)
+
+    def and_expr(self) -> Node:
+        parts = [self.unary()]
+        while True:
+            tok = self.peek()
+            if tok.kind == "AND":
+                self.take()
+                parts.append(self.unary())
+            elif tok.kind in ("WORD", "PHRASE", "NOT", "LPAREN"):
+                parts.append(self.unary())
+            else:
+                break
+        if all(isinstance(p, Not) for p in parts):
+            raise QuerySyntaxError(self.query, self.toks[self.i - 1].pos,
+                                   "不能只有排除条件（NOT/-），请加上要匹配的词")
+        return and_(*parts)
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "NOT":
+            self.take()
+            if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
+                raise self.error(self.peek(), f"“{tok.value}”后面缺少要排除的词")
+            return Not(self.unary())
+        return self.primary()
+
+    def primary(self) -> Node:
+        tok = self.take()
+        if tok.kind == "WORD":
+            return Term(tok.value)
+        if tok.kind == "PHRASE":
+            return Term(tok.value, phrase=True)
+        if tok.kind == "LPAREN":
+            if self.peek().kind == "RPAREN":
+                raise self.error(self.peek(), "括号内为空")
+            node = self.or_expr()
+            close = self.take()
+            if close.kind != "RPAREN":
+                raise QuerySyntaxError(self.query, tok.pos, "左括号没有闭合")
+            return node
+        if tok.kind == "END":
+            raise self.error(tok, "检索式不完整，末尾缺少词语")
+        if tok.kind == "RPAREN":
+            raise self.error(tok, "多余的右括号")
+        raise self.error(tok, f"“{tok.value}”前面缺少词语")
+
+
+def parse(query: str) -> Node:
+    """Parse a keyword-language query; raises QuerySyntaxError naming the position."""
+    return _Parser(query).parse()

@@ -1,0 +1,43 @@
+"""The wiring every command shares: settings, database engine, sessions, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from yuqing.db.engine import make_engine, session_factory, session_scope
+from yuqing.settings import Settings, load_settings
+from yuqing.timeutil import Clock, SystemClock
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+
+    @classmethod
+    def load(cls, config: str | None = None, clock: Clock | None = None) -> Runtime:
+        return cls(load_settings(config), clock or SystemClock())
+
+    @cached_property
+    def engine(self) -> Engine:
+        self.settings.data_path.mkdir(parents=True, exist_ok=True)
+        return make_engine(self.settings.db_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as s:
+            yield s
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
