@@ -81,6 +81,7 @@ class PostRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
     indexed_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # pipeline claim (status 'processing'); stale claims are retaken
 
     engagement: Mapped[list[EngagementRow]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="EngagementRow.seen_at"
