@@ -46,7 +46,9 @@ def _mask_name(name: str) -> str:
 
 
 def mask_minors(text: str) -> str:
-    text = _MINOR_NAMED.sub(lambda m: m.group(1) + _mask_name(m.group(2)), text)
+    text = _MINOR_NAMED.sub(
+        lambda m: m.group(0) if m.group(2) in _NOT_NAMES or m.group(2)[:2] in _NOT_NAMES
+        else m.group(1) + _mask_name(m.group(2)), text)
     return _NAME_AGE.sub(
         lambda m: m.group(0) if m.group(1) in _NOT_NAMES or m.group(1)[-2:] in _NOT_NAMES
         else _mask_name(m.group(1)) + m.group(2), text)

@@ -122,6 +122,7 @@ class _Parser:
         return or_(*parts)
 
     def and_expr(self) -> Node:
+        start = self.peek().pos
         parts = [self.unary()]
         while True:
             tok = self.peek()
@@ -133,7 +134,7 @@ class _Parser:
             else:
                 break
         if all(isinstance(p, Not) for p in parts):
-            raise QuerySyntaxError(self.query, self.toks[self.i - 1].pos,
+            raise QuerySyntaxError(self.query, start,
                                    "不能只有排除条件（NOT/-），请加上要匹配的词")
         return and_(*parts)
 
