@@ -162,7 +162,7 @@ class ChannelSettings(_Section):
     channel: str | None = None  # slack channel id
     base_url: str | None = None  # slack API base URL (tests, proxies)
     webhook_env: str | None = None  # wecom / dingtalk / feishu webhook URL
-    secret_env: str | None = None  # dingtalk / feishu signing secret
+    secret_env: str | None = None  # dingtalk / feishu signing secret; slack: request signing secret
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -179,6 +179,7 @@ class NotifySettings(_Section):
     digest_times: list[str] = Field(default_factory=lambda: ["08:30"])
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=30, gt=0)
+    claim_timeout_seconds: float = Field(default=300, gt=0)  # a claim older than this was a dead worker
     mask_personal_data: bool = True
 
 

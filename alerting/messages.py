@@ -1,0 +1,264 @@
+"""Chinese message texts for every channel, built from an outbox payload.
+
+Everything here reads the payload :func:`alerting.outbox.enqueue` wrote (already masked) and
+masks once more on the way out (``mask`` is idempotent), so no channel can leak personal data
+even if a caller stored raw text. ``now`` is the send time: the time left on the 12-hour clock
+is computed when the message goes out, not when it was queued.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yuqing.domain import CATEGORY_ZH, SEVERITY_INFO, STAGE_ZH, Category, Severity, Stage
+from yuqing.privacy import mask
+from yuqing.settings import Settings
+from yuqing.timeutil import fmt_duration, fmt_local, parse_datetime, to_utc
+
+KIND_ZH: dict[str, str] = {
+    "new_incident": "新舆情事件",
+    "severity_up": "舆情等级上升",
+    "stage_change": "处置阶段变化",
+    "reminder": "回应时限提醒",
+    "breach": "超过回应时限",
+    "escalation": "逐级上报",
+    "re_escalation": "二次发酵",
+    "digest": "每日舆情汇总",
+}
+SUBKIND_ZH = {"checklist": "处置清单事项提醒"}
+PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "wechat": "微信", "douyin": "抖音", "news": "新闻",
+               "rss": "新闻", "forum": "论坛", "tieba": "贴吧", "zhihu": "知乎", "bilibili": "B站"}
+# Slack attachment colours by severity (the 舆情等级 colours)
+SEVERITY_COLOUR = {int(s): info[3] for s, info in SEVERITY_INFO.items()}
+FEISHU_TEMPLATE = {0: "grey", 1: "blue", 2: "yellow", 3: "orange", 4: "red"}
+ACK_ACTION_ID = "yuqing_ack"
+
+
+def kind_zh(payload: dict[str, Any]) -> str:
+    sub = payload.get("subkind")
+    return SUBKIND_ZH.get(sub, KIND_ZH.get(payload.get("kind", ""), "通知")) if sub else \
+        KIND_ZH.get(payload.get("kind", ""), "通知")
+
+
+def category_zh(value: str | None) -> str:
+    try:
+        return CATEGORY_ZH[Category(value)] if value else "—"
+    except ValueError:
+        return str(value)
+
+
+def severity_zh(value: int | None) -> str:
+    try:
+        return Severity(int(value or 0)).label
+    except ValueError:
+        return str(value)
+
+
+def stage_zh(value: str | None) -> str:
+    try:
+        return STAGE_ZH[Stage(value)] if value else "—"
+    except ValueError:
+        return str(value)
+
+
+def time_left(payload: dict[str, Any], now: datetime) -> str | None:
+    """'距首次回应时限还剩 3小时12分（截止 2026-03-02 21:00）', or overdue, or None without a deadline."""
+    deadline = payload.get("deadline")
+    if not deadline or payload.get("stage") in ("closed", "dismissed"):
+        return None
+    if (payload.get("extra") or {}).get("responded"):
+        return None
+    due = parse_datetime(deadline)
+    left = (to_utc(due) - to_utc(now)).total_seconds()
+    when = fmt_local(due)
+    if left >= 0:
+        return f"距首次回应时限还剩 {fmt_duration(left)}（截止 {when}）"
+    return f"已超过首次回应时限 {fmt_duration(-left)}（截止 {when}）"
+
+
+def title(payload: dict[str, Any]) -> str:
+    """'【较大·新舆情事件】#12 权益侵害类 某地女童被打事件'."""
+    sev = int(payload.get("severity") or 0)
+    label = kind_zh(payload)
+    if payload.get("kind") == "digest":
+        return f"【{label}】"
+    head = f"【{Severity(sev).zh if sev in range(5) else sev}·{label}】"
+    parts = [head]
+    if payload.get("incident_id") is not None:
+        parts.append(f"#{payload['incident_id']}")
+    parts.append(category_zh(payload.get("category")))
+    if payload.get("title"):
+        parts.append(mask(payload["title"]))
+    return " ".join(parts)
+
+
+def facts(payload: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    if payload.get("kind") == "digest":
+        return []
+    rows = [
+        ("类别", category_zh(payload.get("category"))),
+        ("等级", severity_zh(payload.get("severity"))),
+        ("阶段", stage_zh(payload.get("stage"))),
+    ]
+    left = time_left(payload, now)
+    if left:
+        rows.append(("时钟", left))
+    if payload.get("escalation_level"):
+        rows.append(("上报层级", f"第 {payload['escalation_level']} 级"))
+    return rows
+
+
+def _post_line(post: dict[str, Any]) -> str:
+    platform = PLATFORM_ZH.get(post.get("platform") or "", post.get("platform") or "")
+    text = mask(post.get("text") or "").replace("\n", " ")
+    if len(text) > 80:
+        text = text[:80] + "…"
+    return f"[{platform}] {mask(post.get('author') or '') or '匿名'}：{text}"
+
+
+def plain_text(payload: dict[str, Any], now: datetime) -> str:
+    """The whole message as plain text (console, e-mail text part, file fallback)."""
+    lines = [title(payload)]
+    lines += [f"{k}：{v}" for k, v in facts(payload, now)]
+    body = mask(payload.get("text") or "")
+    if body:
+        lines += ["", body]
+    posts = payload.get("top_posts") or []
+    if posts:
+        lines += ["", "代表性帖文："]
+        for i, post in enumerate(posts, 1):
+            lines.append(f"{i}. {_post_line(post)}" + (f" {post['url']}" if post.get("url") else ""))
+    return "\n".join(lines)
+
+
+def markdown(payload: dict[str, Any], now: datetime, *, link_style: str = "md") -> str:
+    """Markdown for the WeCom / DingTalk / Feishu robots (their common subset)."""
+    lines = [f"### {title(payload)}"]
+    lines += [f"- **{k}**：{v}" for k, v in facts(payload, now)]
+    body = mask(payload.get("text") or "")
+    if body:
+        lines += ["", body]
+    posts = payload.get("top_posts") or []
+    if posts:
+        lines += ["", "**代表性帖文**"]
+        for i, post in enumerate(posts, 1):
+            link = f" [原文]({post['url']})" if post.get("url") else ""
+            lines.append(f"{i}. {_post_line(post)}{link}")
+    return "\n".join(lines)
+
+
+def slack_blocks(payload: dict[str, Any], now: datetime, *, with_ack: bool = True) -> list[dict[str, Any]]:
+    """Block Kit blocks: header, facts, text, top posts with links, and a 确认 button."""
+    def esc(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title(payload)[:150], "emoji": True}},
+    ]
+    fact_rows = facts(payload, now)
+    if fact_rows:
+        blocks.append({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in fact_rows]})
+    body = mask(payload.get("text") or "")
+    if body:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": esc(body)[:2900]}})
+    posts = payload.get("top_posts") or []
+    if posts:
+        lines = []
+        for post in posts:
+            line = esc(_post_line(post))
+            if post.get("url"):
+                line += f" <{post['url']}|原文>"
+            lines.append("• " + line)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*代表性帖文*\n" + "\n".join(lines)}})
+    if with_ack and payload.get("incident_id") is not None and payload.get("kind") != "digest":
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": ACK_ACTION_ID, "style": "primary",
+            "text": {"type": "plain_text", "text": "确认"}, "value": str(payload["incident_id"]),
+        }]})
+    blocks.append({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"妇联舆情监测 · {payload.get('time') or ''}"}]})
+    return blocks
+
+
+def email_html(payload: dict[str, Any], now: datetime) -> str:
+    e = html.escape
+    colour = SEVERITY_COLOUR.get(int(payload.get("severity") or 0), "#9e9e9e")
+    rows = "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts(payload, now))
+    body = e(mask(payload.get("text") or "")).replace("\n", "<br>")
+    posts = ""
+    for post in payload.get("top_posts") or []:
+        link = f" <a href='{e(post['url'])}'>原文</a>" if post.get("url") else ""
+        posts += f"<li>{e(_post_line(post))}{link}</li>"
+    posts_html = f"<h3>代表性帖文</h3><ol>{posts}</ol>" if posts else ""
+    return (f"<html><body><h2 style='border-left:6px solid {colour};padding-left:8px'>{e(title(payload))}</h2>"
+            f"<table>{rows}</table><p>{body}</p>{posts_html}"
+            f"<p style='color:#888'>妇联舆情监测 · {e(payload.get('time') or '')}</p></body></html>")
+
+
+# -- texts the engine can use -------------------------------------------------
+
+def incident_text(kind: str, incident: Any, now: datetime, extra: dict[str, Any] | None = None) -> str:
+    """A default Chinese body for an incident notification (the engine may pass its own)."""
+    extra = extra or {}
+    get = (lambda k, d=None: incident.get(k, d)) if isinstance(incident, dict) else \
+        (lambda k, d=None: getattr(incident, k, d))
+    sev = severity_zh(get("severity"))
+    stage = stage_zh(str(get("stage")) if get("stage") else None)
+    texts = {
+        "new_incident": f"发现新的舆情事件，等级{sev}，当前阶段：{stage}。请值班人员立即核实并确认。",
+        "severity_up": f"事件等级上升为{sev}，请关注事态发展。",
+        "stage_change": f"事件进入「{stage}」阶段。",
+        "reminder": "首次公开回应时限临近，请抓紧准备回应（快报事实、慎报原因、重在态度）。",
+        "breach": "已超过首次公开回应时限，已逐级上报。",
+        "escalation": "告警在规定时间内未被确认，逐级上报。",
+        "re_escalation": "善后阶段热度再次上升（二次发酵），事件回到「应对」阶段。",
+    }
+    text = texts.get(kind, KIND_ZH.get(kind, ""))
+    if extra.get("reason"):
+        text += f"原因：{extra['reason']}"
+    return mask(text)
+
+
+def digest_text(session: Session, now: datetime, settings: Settings) -> str:
+    """每日舆情汇总: open incidents by stage and severity, clocks, and the last 24 hours."""
+    from yuqing.db.models import IncidentRow, NotificationRow
+
+    now = to_utc(now)
+    since = now - timedelta(hours=24)
+    open_rows = list(session.execute(
+        select(IncidentRow).where(IncidentRow.stage.in_(("warning", "response", "aftermath")),
+                                  IncidentRow.merged_into.is_(None))
+        .order_by(IncidentRow.severity.desc(), IncidentRow.deadline.asc(), IncidentRow.id.asc())
+    ).scalars())
+    new_rows = session.execute(
+        select(IncidentRow.id).where(IncidentRow.created_at >= since, IncidentRow.merged_into.is_(None))
+    ).scalars().all()
+    sent = session.execute(
+        select(NotificationRow.id).where(NotificationRow.sent_at >= since, NotificationRow.status == "sent")
+    ).scalars().all()
+    lines = [f"每日舆情汇总（截至 {fmt_local(now)}）",
+             f"近24小时新增事件 {len(new_rows)} 起，发出通知 {len(sent)} 条；当前未结事件 {len(open_rows)} 起。"]
+    if open_rows:
+        by_stage: dict[str, int] = {}
+        for row in open_rows:
+            by_stage[stage_zh(row.stage)] = by_stage.get(stage_zh(row.stage), 0) + 1
+        lines.append("按阶段：" + "，".join(f"{k} {v} 起" for k, v in by_stage.items()))
+        lines.append("")
+        for row in open_rows:
+            clock = ""
+            if row.first_response_at is not None:
+                clock = "已首次回应"
+            elif row.deadline is not None:
+                left = (row.deadline - now).total_seconds()
+                clock = f"剩余 {fmt_duration(left)}" if left >= 0 else f"已超时 {fmt_duration(-left)}"
+            lines.append(f"- #{row.id} {category_zh(row.category)} {severity_zh(row.severity)} "
+                         f"{stage_zh(row.stage)} {mask(row.title or '')} {clock}".rstrip())
+    else:
+        lines.append("当前无未结舆情事件。")
+    return "\n".join(lines)
