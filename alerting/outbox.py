@@ -230,6 +230,12 @@ def enqueue(
             last_error="重复通知已抑制" if suppressed else None,
         )
         rows.append(row)
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite's SAVEPOINT without an open transaction would commit the caller's work on
+        # RELEASE; SQLite serialises writers anyway, so the check above is the guard there.
+        session.add_all(rows)
+        session.flush()
+        return rows
     try:
         with session.begin_nested():
             session.add_all(rows)
