@@ -52,12 +52,16 @@ class SmtpRecorder:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[SmtpRecorder, int]]:
+    import socket
+
     from aiosmtpd.controller import Controller
 
+    with socket.socket() as sock:  # a free port (the controller's readiness check needs a real one)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     recorder = SmtpRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=0)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     yield recorder, port
     controller.stop()
 
