@@ -22,6 +22,11 @@ playbook_app = typer.Typer(help="应对剧本：清单、回应口径检查、�
 _LEVEL_MARK = {"error": "[red]✘ 错误[/red]", "warning": "[yellow]! 警告[/yellow]", "info": "[cyan]· 提示[/cyan]"}
 
 
+def _out(text: str, markup: bool = False, **kwargs: object) -> None:
+    """Print without Rich's hard wrapping (long Chinese lines stay whole, greppable)."""
+    console.print(text, markup=markup, soft_wrap=True, highlight=False, **kwargs)  # type: ignore[arg-type]
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -41,21 +46,22 @@ def show(category: str = typer.Argument(..., help="类别：policy|rights|image|
     for name in stages:
         if name not in book.stages:
             raise YuqingError(f"阶段 “{name}” 不存在（可用：warning 预警、response 应对、aftermath 善后）")
-    console.print(f"[bold]{book.name}[/bold]（{CATEGORY_ZH[Category(book.category)]}，第 {book.version} 版）")
+    _out(f"[bold]{book.name}[/bold]（{CATEGORY_ZH[Category(book.category)]}，第 {book.version} 版）", markup=True)
     for principle in book.principles:
-        console.print(f"  原则：{principle}", markup=False)
+        _out(f"  原则：{principle}")
     for name in stages:
         plan = book.stages[name]
-        console.print(f"\n[bold]{STAGE_ZH[Stage(name)]}阶段[/bold]（{name}）" + (f"：{plan.goal}" if plan.goal else ""))
+        _out(f"\n[bold]{STAGE_ZH[Stage(name)]}阶段[/bold]（{name}）" + (f"：{plan.goal}" if plan.goal else ""),
+             markup=True)
         for n, item in enumerate(plan.items, 1):
             flags = ("必做" if item.required else "可选") + ("·隐私" if item.privacy else "")
             due = item.due.describe() if item.due else "无时限"
-            console.print(f"  {n:>2}. [{flags}] {item.text}", markup=False)
-            console.print(f"      id={item.id}  负责：{item.role}  时限：{due}", markup=False)
+            _out(f"  {n:>2}. [{flags}] {item.text}")
+            _out(f"      id={item.id}  负责：{item.role}  时限：{due}")
             if item.guidance:
-                console.print(f"      指引：{item.guidance}", markup=False)
+                _out(f"      指引：{item.guidance}")
             if item.seed:
-                console.print(f"      依据：{item.seed}", markup=False)
+                _out(f"      依据：{item.seed}")
 
 
 def validate() -> None:
@@ -75,14 +81,16 @@ def validate() -> None:
         rules = []
     for name, book in sorted(report.playbooks.items()):
         counts = "、".join(f"{s} {len(p.items)} 项" for s, p in book.stages.items())
-        console.print(f"[green]✔[/green] {directory / (name + '.yaml')}：{book.name}（{counts}）")
+        console.print("[green]✔[/green] ", end="")
+        _out(f"{directory / (name + '.yaml')}：{book.name}（{counts}）")
     if rules:
-        console.print(f"[green]✔[/green] 回应口径规则 {len(rules)} 条")
+        _out(f"[green]✔[/green] 回应口径规则 {len(rules)} 条", markup=True)
     for problem in problems:
-        console.print(f"[red]✘[/red] {problem}", markup=True, highlight=False)
+        console.print("[red]✘[/red] ", end="")
+        _out(problem)
     if problems:
         raise typer.Exit(1)
-    console.print("[green]剧本全部有效。[/green]")
+    _out("[green]剧本全部有效。[/green]", markup=True)
 
 
 def check_draft_cmd(
@@ -122,14 +130,14 @@ def check_draft_cmd(
     else:
         for f in findings:
             where = f"第 {text.count(chr(10), 0, f.span[0]) + 1} 行「{f.excerpt[:30]}」" if f.span else "全文"
-            console.print(f"{_LEVEL_MARK[f.severity]} [{f.rule_id}] {where}：", end="")
-            console.print(f.message, markup=False)
-            console.print(f"    依据：{f.seed}", markup=False)
+            console.print(f"{_LEVEL_MARK[f.severity]} ", end="")
+            _out(f"[{f.rule_id}] {where}：{f.message}")
+            _out(f"    依据：{f.seed}")
         counts = {k: sum(f.severity == k for f in findings) for k in LEVEL_ZH}
         if findings:
-            console.print("共 " + "，".join(f"{LEVEL_ZH[k]} {v} 条" for k, v in counts.items()))
+            _out("共 " + "，".join(f"{LEVEL_ZH[k]} {v} 条" for k, v in counts.items()))
         else:
-            console.print("[green]未发现问题。[/green]")
+            _out("[green]未发现问题。[/green]", markup=True)
     failing = [f for f in findings if f.severity == "error" or (strict and f.severity == "warning")]
     if failing:
         raise typer.Exit(1)
@@ -152,7 +160,7 @@ def template_cmd(
         text = render(kind, row, s, rt.clock.now())
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"已写入 {out}")
+        _out(f"已写入 {out}")
     else:
         typer.echo(text)
 
@@ -173,14 +181,14 @@ def checklist_cmd(incident: int = typer.Argument(..., help="事件编号"),
             raise YuqingError(f"事件 {incident} 不存在")
         rows = items(s, incident, None if all_stages else row.stage)
         stage_zh = STAGE_ZH.get(Stage(row.stage), row.stage) if row.stage in Stage.__members__ else row.stage
-        console.print(f"事件 #{row.id}「{row.title}」当前阶段：{stage_zh}", markup=False)
+        _out(f"事件 #{row.id}「{row.title}」当前阶段：{stage_zh}")
         if not rows:
-            console.print("（该阶段没有清单事项）")
+            _out("（该阶段没有清单事项）")
         current = None
         for r in rows:
             if r.stage != current:
                 current = r.stage
-                console.print(f"\n[bold]{STAGE_ZH[Stage(r.stage)]}阶段[/bold]")
+                _out(f"\n[bold]{STAGE_ZH[Stage(r.stage)]}阶段[/bold]", markup=True)
             mark = {"open": "☐", "done": "☑", "skipped": "⤼", "overridden": "⇥"}.get(r.status, "?")
             due = ""
             if r.due_at:
@@ -188,13 +196,13 @@ def checklist_cmd(incident: int = typer.Argument(..., help="事件编号"),
                 due = f"截止 {fmt_local(r.due_at)}" + (
                     f"（已逾期 {fmt_duration(left)}）" if r.status == "open" and left < 0
                     else (f"（剩 {fmt_duration(left)}）" if r.status == "open" else ""))
-            console.print(f" {mark} {r.item_id:<24} {r.text}", markup=False)
+            _out(f" {mark} {r.item_id:<24} {r.text}")
             extra = f"     {'必做' if r.required else '可选'} · 负责：{r.assignee or r.role} · {due} · {STATUS_ZH.get(r.status, r.status)}"
             if r.done_by:
                 extra += f"（{r.done_by} {fmt_local(r.done_at)}）"
             if r.skip_reason:
                 extra += f" 理由：{r.skip_reason}"
-            console.print(extra, markup=False)
+            _out(extra)
 
 
 def check_cmd(
@@ -215,18 +223,18 @@ def check_cmd(
     with rt.session() as s:
         if assign is not None:
             row = checklist.reassign(s, (incident, item), actor, now, assign)
-            console.print(f"已将 {row.item_id} 改派给 {row.assignee}。", markup=False)
+            _out(f"已将 {row.item_id} 改派给 {row.assignee}。")
         elif skip_reason is not None:
             row = checklist.skip(s, (incident, item), actor, now, skip_reason)
-            console.print(f"已跳过 {row.item_id}，理由：{row.skip_reason}", markup=False)
+            _out(f"已跳过 {row.item_id}，理由：{row.skip_reason}")
         else:
             row = checklist.check(s, (incident, item), actor, now)
-            console.print(f"已完成 {row.item_id}「{row.text}」。", markup=False)
+            _out(f"已完成 {row.item_id}「{row.text}」。")
         left = checklist.open_required(s, incident, row.stage)
         if left:
-            console.print(f"本阶段还有 {len(left)} 项必做事项未完成。")
+            _out(f"本阶段还有 {len(left)} 项必做事项未完成。")
         else:
-            console.print("本阶段必做事项已全部完成，可以推进到下一阶段。")
+            _out("本阶段必做事项已全部完成，可以推进到下一阶段。")
 
 
 def _doctor(rt: object) -> list:

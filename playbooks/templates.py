@@ -78,7 +78,7 @@ def facts(incident: IncidentRow, session: Session, now: datetime, next_update_ho
             "stage_zh": STAGE_ZH[Stage(stage)], "total": len(rows),
             "done": sum(r.status == DONE for r in rows), "skipped": sum(r.status == SKIPPED for r in rows),
             "overridden": sum(r.status == OVERRIDDEN for r in rows), "open": sum(r.status == OPEN for r in rows),
-            "items": [{"text": r.text, "status_zh": STATUS_ZH.get(r.status, r.status),
+            "entries": [{"text": r.text, "status_zh": STATUS_ZH.get(r.status, r.status),
                        "owner": r.assignee or r.role, "done_by": r.done_by, "done_local": fmt_local(r.done_at),
                        "skip_reason": mask(r.skip_reason) if r.skip_reason else "",
                        "late": bool(r.due_at and ((r.done_at and r.done_at > r.due_at)
