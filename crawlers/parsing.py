@@ -1,0 +1,195 @@
+"""Parsing helpers shared by every spider and the normalisation pipeline.
+
+HTML to text (emoticon alt text kept), text folding, dates of every form the sites use
+(relative ones against an injected crawl time, Asia/Shanghai) and counts such as "1.2万".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from lxml import html as lxml_html
+
+from yuqing.timeutil import SHANGHAI
+
+_BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+               "blockquote", "ul", "ol", "table", "pre", "header", "footer"}
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u3000]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def clean_text(text: str | None) -> str:
+    """NFKC, collapse spaces, keep single line breaks, strip."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    text = _NEWLINES.sub("\n", text)
+    return text.strip()
+
+
+def html_to_text(markup: str | None) -> str:
+    """Plain text from an HTML fragment: <br> and blocks become line breaks, <img alt> kept."""
+    if not markup:
+        return ""
+    if "<" not in markup and "&" not in markup:
+        return clean_text(markup)
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except Exception:  # lxml raises several types on junk; fall back to tag stripping
+        return clean_text(re.sub(r"<[^>]+>", "", markup))
+    for bad in root.xpath(".//script|.//style"):
+        bad.drop_tree()
+    parts: list[str] = []
+
+    def walk(node: lxml_html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag == "br":
+            parts.append("\n")
+        elif tag == "img":
+            parts.append(node.get("alt") or "")
+        elif tag in _BLOCK_TAGS:
+            parts.append("\n")
+        if node.text and tag not in ("br", "img"):
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if tag in _BLOCK_TAGS:
+            parts.append("\n")
+
+    walk(root)
+    return clean_text("".join(parts))
+
+
+# -- counts -------------------------------------------------------------------
+_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|[wWkK])?\s*\+?")
+_UNITS = {"万": 10_000, "亿": 100_000_000, "w": 10_000, "W": 10_000, "k": 1_000, "K": 1_000}
+
+
+def parse_count(value: object) -> int:
+    """12, "1,234", "1.2万" → 12000, "3亿", "100万+" → 1000000; a label with no digits ("转发") → 0."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(f"计数无法解析: {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"计数不能为负: {value}")
+        return value
+    if isinstance(value, float):
+        if value < 0 or value != value:
+            raise ValueError(f"计数无效: {value}")
+        return int(value)
+    text = unicodedata.normalize("NFKC", str(value)).replace(",", "").strip()
+    if not any(ch.isdigit() for ch in text):
+        return 0  # label only: "转发", "评论", "赞"
+    matches = list(_COUNT.finditer(text))
+    if len(matches) != 1:
+        raise ValueError(f"计数无法解析: {value!r}")
+    match = matches[0]
+    rest = (text[:match.start()] + text[match.end():]).strip()
+    if rest and any(ch.isdigit() or ch in "-." for ch in rest):
+        raise ValueError(f"计数无法解析: {value!r}")
+    number = float(match.group(1))
+    unit = _UNITS.get(match.group(2) or "", 1)
+    return int(round(number * unit))
+
+
+# -- dates --------------------------------------------------------------------
+_RELATIVE = re.compile(r"^(\d+)\s*(秒|分钟|分|小时|天|周)前$")
+_DAY_WORD = re.compile(r"^(今天|昨天|前天)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_YMD = re.compile(r"^(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?(?:[ T]*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_MD = re.compile(r"^(\d{1,2})[-/月](\d{1,2})日?(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_EPOCH = re.compile(r"^\d{10}(\d{3})?$")
+_UNITS_TIME = {"秒": "seconds", "分钟": "minutes", "分": "minutes", "小时": "hours", "天": "days", "周": "weeks"}
+
+
+def _local(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(SHANGHAI)
+
+
+def parse_date(value: object, now: datetime) -> datetime:
+    """Any date form the sites use → an aware datetime in Asia/Shanghai.
+
+    ISO 8601, RFC 2822 (Weibo "Sat Jun 14 12:00:00 +0800 2025", RSS), epoch seconds or
+    milliseconds, 刚刚, N秒/分钟/小时/天前, 今天/昨天/前天 HH:MM, MM-DD[ HH:MM] (this year,
+    or last year when that would be in the future), YYYY-MM-DD / YYYY年M月D日[ HH:MM].
+    Raises ValueError with a Chinese reason.
+    """
+    local_now = _local(now)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch(float(value))
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"时间无法解析: {value!r}")
+    text = unicodedata.normalize("NFKC", value).strip()
+    text = re.sub(r"\s+", " ", text)
+    for prefix in ("发布于", "发表于", "更新于"):
+        text = text.removeprefix(prefix).strip()
+    if text == "刚刚":
+        return local_now
+    if _EPOCH.match(text):
+        return _from_epoch(float(text) / (1000 if len(text) == 13 else 1))
+    m = _RELATIVE.match(text)
+    if m:
+        return local_now - timedelta(**{_UNITS_TIME[m.group(2)]: int(m.group(1))})
+    m = _DAY_WORD.match(text)
+    if m:
+        days = {"今天": 0, "昨天": 1, "前天": 2}[m.group(1)]
+        day = (local_now - timedelta(days=days)).date()
+        return datetime(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)),
+                        int(m.group(4) or 0), tzinfo=SHANGHAI)
+    m = _YMD.match(text)
+    if m:
+        y, mo, d, hh, mm, ss = m.groups()
+        return _build(int(y), int(mo), int(d), hh, mm, ss, value)
+    m = _MD.match(text)
+    if m:
+        mo, d, hh, mm, ss = m.groups()
+        result = _build(local_now.year, int(mo), int(d), hh, mm, ss, value)
+        if result > local_now + timedelta(days=1):
+            result = result.replace(year=local_now.year - 1)
+        return result
+    try:  # Weibo API: "Sat Jun 14 12:00:00 +0800 2025"
+        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(SHANGHAI)
+    except ValueError:
+        pass
+    iso = text[:-1] + "+00:00" if text.endswith("Z") else text
+    try:
+        parsed = datetime.fromisoformat(iso)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)).astimezone(SHANGHAI)
+    except ValueError:
+        pass
+    try:  # RFC 822 / 2822 as in RSS
+        parsed = parsedate_to_datetime(text)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(SHANGHAI)
+    except (TypeError, ValueError, IndexError):
+        pass
+    raise ValueError(f"时间无法解析: {value!r}")
+
+
+def _build(y: int, mo: int, d: int, hh: str | None, mm: str | None, ss: str | None, raw: object) -> datetime:
+    try:
+        return datetime(y, mo, d, int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=SHANGHAI)
+    except ValueError:
+        raise ValueError(f"时间无法解析: {raw!r}") from None
+
+
+def _from_epoch(seconds: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(SHANGHAI)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"时间戳无效: {seconds!r}") from None
+
+
+def iso(dt: datetime) -> str:
+    """ISO 8601 in +08:00 without microseconds."""
+    return dt.astimezone(SHANGHAI).replace(microsecond=0).isoformat()

@@ -1,0 +1,1 @@
+"""The yuqing spiders: one module per site (selectors in crawlers.selectors)."""
