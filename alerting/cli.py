@@ -1,0 +1,259 @@
+"""Commands of the incident engine: `yuqing incidents …`, `yuqing process`, `yuqing replay`, `yuqing run`."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from yuqing.cli.context import console, console_err, runtime
+
+incidents_app = typer.Typer(help="舆情事件：列表、详情、确认、推进阶段、记录回应、排除误报、合并与拆分",
+                            no_args_is_help=True, rich_markup_mode=None)
+
+ACTOR_HELP = "操作人（默认当前系统用户）"
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return os.environ.get("YUQING_USER") or getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def _when(value: str | None, what: str) -> datetime | None:
+    from yuqing.errors import InputError
+    from yuqing.timeutil import parse_datetime, to_utc
+
+    if value is None:
+        return None
+    try:
+        return to_utc(parse_datetime(value))
+    except ValueError:
+        raise InputError(f"{what} 不是有效的 ISO 8601 时间: {value!r}（例如 2026-03-02T09:15+08:00）") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(incidents_app, name="incidents")
+    app.command("process", help="处理所有待处理帖子一次（分类、索引、事件研判、通知），然后退出")(process_cmd)
+    app.command("replay", help="在模拟时钟上回放场景文件（帖子与动作），输出通知与事件（不触及正式数据库）")(replay_cmd)
+    app.command("run", help="运行常驻服务：定时采集、处理流水线、时钟检查、发送通知、每日简报与网页")(run_cmd)
+
+
+@incidents_app.command("list", help="列出舆情事件（默认只列未关闭的）")
+def list_cmd(
+    all_: bool = typer.Option(False, "--all", help="包括已关闭、已排除的事件"),
+    stage: list[str] = typer.Option(None, "--stage", help="只列该阶段：warning/response/aftermath/closed/dismissed"),
+    as_json: bool = typer.Option(False, "--json", help="每行一个 JSON 对象（与 replay 的事件文件相同）"),
+) -> None:
+    from alerting.engine import texts
+    from alerting.engine.views import incident_json, list_incidents
+    from yuqing.timeutil import fmt_local
+
+    rt = runtime()
+    stages = stage or (None if all_ or as_json else ["warning", "response", "aftermath"])
+    now = rt.clock.now()
+    with rt.session() as s:
+        rows = list_incidents(s, stages=stages)
+        if as_json:
+            for row in rows:
+                typer.echo(json.dumps(incident_json(s, row), ensure_ascii=False))
+            return
+        if not rows:
+            console.print("没有符合条件的事件。")
+            return
+        for row in rows:
+            console.print(f"#{row.id}  {texts.stage_zh(row.stage)}  {texts.category_zh(row.category)}  "
+                          f"{texts.severity_zh(row.severity)}  热度 {row.heat:.0f}  {row.title}", markup=False)
+            console.print(f"     公开于 {fmt_local(row.clock_started_at)}；{texts.time_left(row, now)}"
+                          f"{'' if row.acknowledged_at else '；未确认'}", markup=False)
+    rt.close()
+
+
+@incidents_app.command("show", help="显示一个事件的详情：时钟、帖子、阶段历史、回应")
+def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+             as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -> None:
+    from sqlalchemy import select
+
+    from alerting import actions
+    from alerting.engine import texts
+    from alerting.engine.views import incident_json
+    from yuqing.db.models import IncidentPostRow, PostRow, ResponseRow
+    from yuqing.privacy import mask
+    from yuqing.timeutil import fmt_duration, fmt_local
+
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.session() as s:
+        inc = actions.get(s, incident_id)
+        if as_json:
+            typer.echo(json.dumps(incident_json(s, inc), ensure_ascii=False))
+            return
+        out = [f"事件 #{inc.id}：{inc.title}",
+               f"分类：{texts.category_zh(inc.category)}　等级：{texts.severity_zh(inc.severity)}"
+               f"（最高 {texts.severity_zh(inc.peak_severity)}）　阶段：{texts.stage_zh(inc.stage)}",
+               f"热度：{inc.heat:.1f}（峰值 {inc.peak_heat:.1f}）" + (f"　热搜第 {inc.hot_search_rank} 位"
+                                                                   if inc.hot_search_rank else ""),
+               f"事件公开：{fmt_local(inc.clock_started_at)}　发现：{fmt_local(inc.detected_at)}"]
+        if inc.clock_started_at:
+            lag = max(0.0, (inc.detected_at - inc.clock_started_at).total_seconds())
+            out[-1] += f"（发现滞后 {fmt_duration(lag)}）"
+        out.append(f"回应时钟：{texts.time_left(inc, now)}")
+        out.append(f"确认：{inc.acknowledged_by}（{fmt_local(inc.acknowledged_at)}）" if inc.acknowledged_at
+                   else "确认：尚未确认")
+        if inc.dismissed_reason:
+            out.append(f"排除原因：{inc.dismissed_reason}")
+        out.append("阶段历史：")
+        for h in inc.stages:
+            out.append(f"  {fmt_local(h.at)}  {texts.stage_zh(h.from_stage) if h.from_stage else '—'} → "
+                       f"{texts.stage_zh(h.to_stage)}  {'系统' if h.actor == 'system' else h.actor}：{h.reason}")
+        responses = s.scalars(select(ResponseRow).where(ResponseRow.incident_id == inc.id)
+                              .order_by(ResponseRow.at)).all()
+        if responses:
+            out.append("回应：")
+            out += [f"  {fmt_local(r.at)}  {r.kind}  {r.url or ''}  {r.author}" for r in responses]
+        posts = s.execute(select(PostRow, IncidentPostRow.reason)
+                          .join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
+                          .where(IncidentPostRow.incident_id == inc.id).order_by(PostRow.published_at)).all()
+        out.append(f"帖子（{len(posts)} 条）：")
+        for post, reason in posts[:30]:
+            text = mask((post.title or post.text or "").replace("\n", " "))[:60]
+            out.append(f"  [{post.id}] {fmt_local(post.published_at)} {post.platform} {mask(post.author or '')}"
+                       f"（{reason}）{text}")
+    for line in out:
+        console.print(line, markup=False)
+    rt.close()
+
+
+def _act(fn_name: str, incident_id: int, by: str | None, done: str, **kwargs: object) -> None:
+    from alerting import actions
+    from alerting.engine import texts
+
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.session() as s:
+        fn = getattr(actions, fn_name)
+        if fn_name not in ("ack",):
+            kwargs["settings"] = rt.settings
+        inc = fn(s, incident_id, _actor(by), now, **kwargs)
+        message = done.format(id=inc.id, stage=texts.stage_zh(inc.stage))
+    console.print(message, markup=False)
+    rt.close()
+
+
+@incidents_app.command("ack", help="确认事件告警（停止逐级上报）")
+def ack_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+            by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    _act("ack", incident_id, by, "已确认事件 #{id} 的告警。")
+
+
+@incidents_app.command("advance", help="推进到下一阶段（预警→应对→善后→关闭）")
+def advance_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+                reason: str = typer.Option("", "--reason", help="推进原因"),
+                override_reason: str = typer.Option(None, "--override-reason", "--override",
+                                                    help="必做事项未完成时仍要推进的理由"),
+                by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    _act("advance", incident_id, by, "事件 #{id} 已进入{stage}阶段。", reason=reason,
+         override_reason=override_reason)
+
+
+@incidents_app.command("respond", help="记录公开回应（首次回应使 12 小时时钟停止）")
+def respond_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+                url: str = typer.Option(..., "--url", help="回应的链接"),
+                at: str = typer.Option(None, "--at", help="回应发布时间（ISO 8601，默认现在）"),
+                text: str = typer.Option("", "--text", help="回应摘要"),
+                by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    _act("respond", incident_id, by, "已记录事件 #{id} 的公开回应。", url=url, at=_when(at, "--at"), text=text)
+
+
+@incidents_app.command("dismiss", help="排除误报（须填写原因）")
+def dismiss_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+                reason: str = typer.Option(..., "--reason", help="排除原因"),
+                by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    _act("dismiss", incident_id, by, "事件 #{id} 已作为误报排除。", reason=reason)
+
+
+@incidents_app.command("close", help="关闭事件（善后完成；其他阶段须填写原因）")
+def close_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+              reason: str = typer.Option("", "--reason", help="关闭原因"),
+              by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    _act("close", incident_id, by, "事件 #{id} 已关闭。", reason=reason)
+
+
+@incidents_app.command("merge", help="把其他事件并入目标事件：merge 目标ID 来源ID…")
+def merge_cmd(target_id: int = typer.Argument(..., help="保留的事件编号"),
+              source_ids: list[int] = typer.Argument(..., help="并入的事件编号"),
+              by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    from alerting import actions
+
+    rt = runtime()
+    with rt.session() as s:
+        inc = actions.merge(s, target_id, source_ids, _actor(by), rt.clock.now(), settings=rt.settings)
+        console.print(f"已将事件 {'、'.join('#' + str(i) for i in source_ids)} 并入事件 #{inc.id}。")
+    rt.close()
+
+
+@incidents_app.command("split", help="把若干帖子从事件中拆出为新事件：split 事件ID 帖子ID…")
+def split_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+              post_ids: list[str] = typer.Argument(..., help="要拆出的帖子 id"),
+              by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    from alerting import actions
+
+    rt = runtime()
+    with rt.session() as s:
+        new = actions.split(s, incident_id, post_ids, _actor(by), rt.clock.now(), settings=rt.settings)
+        console.print(f"已从事件 #{incident_id} 拆出 {len(post_ids)} 条帖子，成为新事件 #{new.id}。")
+    rt.close()
+
+
+def process_cmd(limit: int = typer.Option(None, "--limit", help="最多处理多少条（默认全部）")) -> None:
+    from alerting.engine.core import tick
+    from yuqing.pipeline import process
+
+    rt = runtime()
+    report = process(rt, limit=limit)
+    with rt.session() as s:
+        tick(s, rt.clock.now(), rt.settings)
+    try:
+        from alerting.sender import send_due
+
+        sent = send_due(rt)
+        extra = f"；通知：{sent.summary()}"
+    except ImportError:
+        extra = ""
+    console.print(report.summary() + extra, markup=False)
+    for err in report.errors:
+        console_err.print(err, markup=False)
+    rt.close()
+    if report.failed or report.released:
+        raise typer.Exit(1)
+
+
+def replay_cmd(
+    scenario: Path = typer.Argument(..., help="场景文件（JSON Lines：帖子或动作）"),
+    notify_file: Path = typer.Option(..., "--notify-file", help="通知输出文件（每行一条 JSON）"),
+    incidents_file: Path = typer.Option(..., "--incidents-file", help="事件输出文件（每行一条 JSON）"),
+    tail: str = typer.Option("24h", "--tail", help="最后一条之后继续模拟的时长，例如 24h、90m、3d"),
+) -> None:
+    from alerting.replay import parse_duration, replay
+
+    report = replay(scenario, notify_file, incidents_file, tail=parse_duration(tail))
+    for err in report.errors:
+        console_err.print(err, markup=False)
+    console.print(f"回放完成：帖子 {report.posts} 条，动作 {report.actions} 个，通知 {report.notifications} 条，"
+                  f"事件 {report.incidents} 个。", markup=False)
+    if any(e.startswith("line ") for e in report.errors):
+        raise typer.Exit(2)
+
+
+def run_cmd(no_web: bool = typer.Option(False, "--no-web", help="不启动网页"),
+            once: bool = typer.Option(False, "--once", help="每个任务各运行一次后退出（检查配置用）")) -> None:
+    from yuqing.service import serve
+
+    serve(runtime(), web=not no_web, once=once)

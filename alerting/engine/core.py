@@ -1,0 +1,163 @@
+"""The engine's two entry points: crisis posts in (``handle_posts``) and the minute tick (``tick``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerting import roster
+from alerting.engine import clock, grouping, heat, texts
+from alerting.engine.features import Fingerprint
+from alerting.engine.notify import send
+from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
+from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
+from yuqing.settings import Settings
+
+SAMPLE_EVERY = timedelta(minutes=10)
+
+
+@dataclass
+class EngineReport:
+    opened: list[int] = field(default_factory=list)
+    joined: int = 0
+    touched: set[int] = field(default_factory=set)
+
+
+def is_crisis(row: PostRow) -> bool:
+    return bool(row.category) and row.category != "none" and (row.severity or 0) > 0
+
+
+def title_of(row: PostRow) -> str:
+    text = (row.title or row.text or "").strip().replace("\n", " ")
+    return text[:40] + ("…" if len(text) > 40 else "")
+
+
+def link(session: Session, incident: IncidentRow, row: PostRow, now: datetime, reason: str,
+         score: float | None, fp: Fingerprint | None = None, embedding: list[float] | None = None) -> None:
+    session.add(IncidentPostRow(incident_id=incident.id, post_id=row.id, added_at=now, reason=reason, score=score))
+    grouping.remember(incident, row, fp or Fingerprint.of(grouping.post_text(row)), embedding)
+    when = row.published_at or row.first_seen_at
+    incident.last_post_at = max(incident.last_post_at or when, when, row.first_seen_at or when)
+    incident.updated_at = now
+
+
+def open_incident(session: Session, row: PostRow, now: datetime) -> IncidentRow:
+    incident = IncidentRow(title=title_of(row), category=row.category, severity=int(row.severity or 1),
+                           peak_severity=0, stage="warning", heat=0.0, peak_heat=0.0, detected_at=now,
+                           stage_entered_at=now, created_at=now, updated_at=now, features={}, version=0)
+    session.add(incident)
+    session.flush()
+    history(session, incident, None, "warning", "system", now, "发现新舆情事件")
+    return incident
+
+
+def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, settings: Settings,
+                 embeddings: dict[str, list[float]] | None = None) -> EngineReport:
+    """Group classified posts into incidents and bring those incidents up to date (one transaction)."""
+    report = EngineReport()
+    embeddings = embeddings or {}
+    for row in rows:
+        if row.platform == "weibo_hot" and not is_crisis(row):
+            hot = grouping.match_hot_search(session, row, now, settings)
+            if hot is not None:
+                report.touched.add(hot.id)
+            continue
+        if not is_crisis(row):
+            continue
+        existing = grouping.incident_of_post(session, row.id)
+        if existing is not None:  # re-queued (engagement changed): heat follows, no new alert
+            report.touched.add(existing.id)
+            continue
+        fp = Fingerprint.of(grouping.post_text(row))
+        match = grouping.find(session, row, fp, settings, embeddings.get(row.id))
+        incident = match.incident
+        if incident is None:
+            incident = open_incident(session, row, now)
+            report.opened.append(incident.id)
+        else:
+            report.joined += 1
+        link(session, incident, row, now, match.reason, match.score, fp, embeddings.get(row.id))
+        session.flush()
+        report.touched.add(incident.id)
+    for incident_id in sorted(report.touched):
+        incident = session.get(IncidentRow, incident_id)
+        if incident is not None:
+            refresh(session, incident, now, settings, opened=incident_id in report.opened)
+    return report
+
+
+def _category(session: Session, incident: IncidentRow) -> str:
+    rows = session.execute(select(PostRow.category, PostRow.severity).join(
+        IncidentPostRow, IncidentPostRow.post_id == PostRow.id).where(IncidentPostRow.incident_id == incident.id))
+    votes: Counter[str] = Counter()
+    for category, severity in rows:
+        if category and category != "none":
+            votes[category] += int(severity or 1)
+    if not votes:
+        return incident.category
+    best = max(votes.values())
+    return incident.category if votes.get(incident.category) == best else votes.most_common(1)[0][0]
+
+
+def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Settings, *,
+            opened: bool = False) -> None:
+    """Recompute heat, severity, category and clock; alert on what changed; run the clock checks."""
+    reading = heat.compute(session, incident, now, settings)
+    previous_heat = incident.heat
+    incident.heat = reading.heat
+    incident.peak_heat = max(incident.peak_heat or 0.0, reading.heat)
+    old_severity = incident.severity
+    old_peak = incident.peak_severity or 0
+    incident.severity = max(1, reading.text_severity, reading.spread_severity)
+    incident.peak_severity = max(old_peak, incident.severity)
+    incident.category = _category(session, incident)
+    clock.update_deadline(session, incident, settings)
+    features = dict(incident.features or {})
+    last_sample = features.get("sampled_at")
+    if (opened or last_sample is None or abs(previous_heat - reading.heat) >= 1.0
+            or now - datetime.fromisoformat(last_sample) >= SAMPLE_EVERY):
+        session.add(HeatSampleRow(incident_id=incident.id, at=now, heat=reading.heat, posts=reading.posts,
+                                  engagement=reading.engagement, severity=incident.severity))
+        features["sampled_at"] = now.isoformat()
+        incident.features = features
+    if opened:
+        instantiate_checklist(session, incident, "warning", now, settings)
+        people = roster.recipients(settings.roster, 0, now)
+        send(session, kind="new_incident", incident=incident, now=now, settings=settings, key="open",
+             text=texts.new_incident(incident, now, roster.names(settings.roster, people)))
+    elif incident.severity > old_peak and incident.stage in OPEN_STAGES:
+        send(session, kind="severity_up", incident=incident, now=now, settings=settings,
+             key=str(incident.severity), text=texts.severity_up(incident, old_severity, now))
+    if incident.stage == "warning" and incident.severity >= settings.clock.auto_response_severity:
+        transition(session, incident, "response", actor="system", now=now, settings=settings, notify=not opened,
+                   reason=f"等级达到{texts.severity_zh(incident.severity)}，自动进入应对阶段")
+    if incident.stage in OPEN_STAGES:
+        clock.tick_incident(session, incident, now, settings)
+
+
+def open_incidents(session: Session) -> list[IncidentRow]:
+    return list(session.scalars(select(IncidentRow).where(
+        IncidentRow.stage.in_(OPEN_STAGES), IncidentRow.merged_into.is_(None)).order_by(IncidentRow.id)))
+
+
+def tick(session: Session, now: datetime, settings: Settings) -> int:
+    """The minute tick: heat decays, reminders, breaches, escalations, stage automation."""
+    incidents = open_incidents(session)
+    for incident in incidents:
+        refresh(session, incident, now, settings)
+    from alerting.engine.stages import playbooks
+
+    module = playbooks()
+    if module is not None and hasattr(module, "overdue_reminders"):
+        module.overdue_reminders(session, now, settings)
+    return len(incidents)
+
+
+def next_due(session: Session, now: datetime, settings: Settings) -> datetime | None:
+    due = [d for d in (clock.next_due(i, now, settings) for i in open_incidents(session)) if d]
+    return min(due) if due else None

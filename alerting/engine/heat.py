@@ -1,0 +1,152 @@
+"""Heat (热度) and spread-based severity of an incident.
+
+Heat at time *t* is computed from the incident's posts and their engagement history, every
+contribution decaying with its age (half of it gone after ``τ·ln2``; τ = ``heat_tau_hours``,
+default 12 h), so heat rises while an event spreads and falls when it calms down::
+
+    w(p)  = 1 + 0.5·log10(1 + followers) + 1.5·[verified] + 1.5·[media/official account]
+    P(t)  = Σ_posts w(p) · e^(−age(published_at)/τ)                         (volume × reach)
+    G(t)  = Σ_samples Δengagement · e^(−age(seen_at)/τ)                      (engagement growth)
+    V(t)  = Σ Δengagement seen in the last hour (not decayed)                (velocity)
+    hot   = 10 + (51 − rank)/2   while a matching 热搜 topic was seen within 6 h (rank 1–50)
+    heat  = 15·ln(1+P) + 8·ln(1+G/10) + 6·ln(1+V/10) + hot
+
+engagement = reposts + comments + likes + views/100; the first sample of a post counts at its
+publication time, later samples count their increase at the time they were seen.
+
+Spread severity: heat ≥ 60 → 2 (较大), ≥ 100 → 3 (重大), ≥ 140 → 4 (特别重大); a 热搜 rank
+≤ 10 → at least 3. An incident's severity is the maximum of the strongest post classification
+(harm in the text) and the spread severity (how far it went), so it rises with either and falls
+only when spread it owed its level to has decayed. Every constant can be overridden in
+``engine.params`` (see docs/heat.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yuqing.db.models import EngagementRow, IncidentPostRow, IncidentRow, PostRow
+from yuqing.settings import Settings
+
+DEFAULTS: dict[str, float] = {
+    "heat_tau_hours": 12.0,
+    "heat_w_posts": 15.0,
+    "heat_w_growth": 8.0,
+    "heat_w_velocity": 6.0,
+    "heat_hot_base": 10.0,
+    "hot_window_hours": 6.0,
+    "severity_heat_2": 60.0,
+    "severity_heat_3": 100.0,
+    "severity_heat_4": 140.0,
+    "severity_hot_rank_3": 10.0,
+}
+MEDIA_PLATFORMS = {"news", "rss", "toutiao_news", "baidu_news", "people", "xinhua"}
+_OFFICIAL = re.compile(r"(发布|公安|警方|妇联|日报|晚报|新闻|电视台|官方|政府|共青团|新华|人民网|央视|法院|检察)")
+
+
+def param(settings: Settings, name: str) -> float:
+    return float(settings.engine.params.get(name, DEFAULTS[name]))
+
+
+def engagement_of(reposts: int | None, comments: int | None, likes: int | None, views: int | None) -> float:
+    return (reposts or 0) + (comments or 0) + (likes or 0) + (views or 0) / 100.0
+
+
+def is_official(post: PostRow) -> bool:
+    return post.platform in MEDIA_PLATFORMS or bool(post.author and _OFFICIAL.search(post.author))
+
+
+def reach_weight(post: PostRow) -> float:
+    weight = 1.0 + 0.5 * math.log10(1 + (post.author_followers or 0))
+    if post.author_verified:
+        weight += 1.5
+    if is_official(post):
+        weight += 1.5
+    return weight
+
+
+@dataclass
+class HeatReading:
+    heat: float
+    posts: int
+    engagement: int
+    velocity: float
+    spread_severity: int
+    text_severity: int
+
+
+def _decay(age: timedelta, tau_h: float) -> float:
+    hours = max(0.0, age.total_seconds() / 3600.0)
+    return math.exp(-hours / tau_h)
+
+
+def hot_bonus(incident: IncidentRow, now: datetime, settings: Settings) -> tuple[float, int | None]:
+    """Bonus and rank while a matching 热搜 topic was seen recently (see grouping.match_hot_search)."""
+    hot: dict[str, Any] = (incident.features or {}).get("hot") or {}
+    if not hot.get("at") or hot.get("rank") is None:
+        return 0.0, None
+    seen = datetime.fromisoformat(hot["at"])
+    if now - seen > timedelta(hours=param(settings, "hot_window_hours")) or seen > now + timedelta(minutes=1):
+        return 0.0, None
+    rank = int(hot["rank"])
+    return param(settings, "heat_hot_base") + max(0, 51 - rank) / 2.0, rank
+
+
+def compute(session: Session, incident: IncidentRow, now: datetime, settings: Settings) -> HeatReading:
+    tau = param(settings, "heat_tau_hours")
+    posts = list(session.scalars(
+        select(PostRow).join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
+        .where(IncidentPostRow.incident_id == incident.id)))
+    ids = [p.id for p in posts]
+    samples: dict[str, list[EngagementRow]] = defaultdict(list)
+    if ids:
+        for row in session.scalars(select(EngagementRow).where(EngagementRow.post_id.in_(ids))
+                                   .order_by(EngagementRow.seen_at, EngagementRow.id)):
+            samples[row.post_id].append(row)
+    volume = growth = velocity = 0.0
+    total_engagement = 0.0
+    text_severity = 0
+    hour_ago = now - timedelta(hours=1)
+    for post in posts:
+        published = post.published_at or post.first_seen_at
+        if post.first_seen_at and published > post.first_seen_at:
+            published = post.first_seen_at
+        if published > now:
+            continue  # not yet public at this (simulated) time
+        volume += reach_weight(post) * _decay(now - published, tau)
+        text_severity = max(text_severity, int(post.severity or 0) if post.category not in (None, "none") else 0)
+        previous = 0.0
+        for index, sample in enumerate(samples.get(post.id, [])):
+            if sample.seen_at > now:
+                break
+            value = engagement_of(sample.reposts, sample.comments, sample.likes, sample.views)
+            delta = value - previous
+            previous = max(previous, value)
+            if delta <= 0:
+                continue
+            at = published if index == 0 else sample.seen_at
+            growth += delta * _decay(now - at, tau)
+            if at >= hour_ago:
+                velocity += delta
+        total_engagement += previous
+    bonus, rank = hot_bonus(incident, now, settings)
+    heat = (param(settings, "heat_w_posts") * math.log1p(volume)
+            + param(settings, "heat_w_growth") * math.log1p(growth / 10.0)
+            + param(settings, "heat_w_velocity") * math.log1p(velocity / 10.0)
+            + bonus)
+    spread = 1
+    for level in (2, 3, 4):
+        if heat >= param(settings, f"severity_heat_{level}"):
+            spread = level
+    if rank is not None and rank <= param(settings, "severity_hot_rank_3"):
+        spread = max(spread, 3)
+    return HeatReading(heat=round(heat, 2), posts=len(posts), engagement=int(total_engagement),
+                       velocity=velocity, spread_severity=spread, text_severity=text_severity)

@@ -1,0 +1,86 @@
+"""Stage changes: history, audit, playbook checklist and the stage_change notification.
+
+warning 预警 → response 应对 (a person, or automatically at severity ≥ clock.auto_response_severity)
+→ aftermath 善后 (a person, or automatically once the first public response is recorded and heat
+has fallen below ``aftermath_heat_ratio`` × peak) → closed (a person). aftermath → response on a
+new surge (二次发酵). Any open stage → dismissed (a false alarm, with a reason).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from types import ModuleType
+
+from sqlalchemy.orm import Session
+
+from alerting.engine import texts
+from alerting.engine.notify import send
+from yuqing.audit import record
+from yuqing.db.models import IncidentRow, StageHistoryRow
+from yuqing.settings import Settings
+
+OPEN_STAGES = ("warning", "response", "aftermath")
+CLOCK_STAGES = ("warning", "response")  # the clock runs until the first public response
+
+
+def playbooks() -> ModuleType | None:
+    """playbooks.checklist when that area is installed (it is optional for the engine)."""
+    try:
+        return importlib.import_module("playbooks.checklist")
+    except ImportError:
+        return None
+
+
+def instantiate_checklist(session: Session, incident: IncidentRow, stage: str, now: datetime,
+                          settings: Settings) -> None:
+    module = playbooks()
+    if module is not None and hasattr(module, "instantiate"):
+        module.instantiate(session, incident, stage, now, settings)
+
+
+def open_required(session: Session, incident: IncidentRow) -> list:
+    module = playbooks()
+    if module is None or not hasattr(module, "open_required"):
+        return []
+    return list(module.open_required(session, incident.id, incident.stage))
+
+
+def override_checklist(session: Session, incident: IncidentRow, actor: str, now: datetime, reason: str) -> None:
+    module = playbooks()
+    if module is not None and hasattr(module, "override"):
+        module.override(session, incident.id, incident.stage, actor, now, reason)
+
+
+def history(session: Session, incident: IncidentRow, old: str | None, new: str, actor: str,
+            now: datetime, reason: str) -> StageHistoryRow:
+    row = StageHistoryRow(incident_id=incident.id, from_stage=old, to_stage=new, at=now, actor=actor,
+                          reason=reason)
+    session.add(row)
+    record(session, actor=actor, action="incident.stage", object_type="incident", object_id=incident.id,
+           at=now, before={"stage": old}, after={"stage": new}, detail=reason)
+    return row
+
+
+def transition(session: Session, incident: IncidentRow, new: str, *, actor: str, now: datetime,
+               reason: str, settings: Settings, notify: bool = True,
+               kind: str = "stage_change") -> None:
+    """Move ``incident`` to stage ``new`` (no checks here; the callers decide what is allowed)."""
+    old = incident.stage
+    if old == new:
+        return
+    incident.stage = new
+    incident.stage_entered_at = now
+    incident.updated_at = now
+    incident.version = (incident.version or 0) + 1
+    if new in ("closed", "dismissed"):
+        incident.closed_at = now
+    elif old in ("closed", "dismissed"):
+        incident.closed_at = None
+    row = history(session, incident, old, new, actor, now, reason)
+    session.flush()
+    if new in OPEN_STAGES:
+        instantiate_checklist(session, incident, new, now, settings)
+    if notify and kind == "stage_change":
+        send(session, kind="stage_change", incident=incident, now=now, settings=settings,
+             text=texts.stage_change(incident, old, reason, actor), key=str(row.id))

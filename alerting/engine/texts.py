@@ -1,0 +1,89 @@
+"""Chinese texts of the engine's notifications (the channels add layout; the outbox masks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from yuqing.db.models import IncidentRow
+from yuqing.domain import CATEGORY_ZH, STAGE_ZH, Category, Severity, Stage
+from yuqing.timeutil import fmt_duration, fmt_local
+
+
+def category_zh(value: str | None) -> str:
+    try:
+        return CATEGORY_ZH[Category(value)]
+    except ValueError:
+        return str(value)
+
+
+def severity_zh(value: int | None) -> str:
+    try:
+        return Severity(int(value or 0)).label
+    except ValueError:
+        return str(value)
+
+
+def stage_zh(value: str | None) -> str:
+    try:
+        return STAGE_ZH[Stage(value)]
+    except ValueError:
+        return str(value)
+
+
+def time_left(incident: IncidentRow, now: datetime) -> str:
+    if incident.first_response_at is not None:
+        return f"已于 {fmt_local(incident.first_response_at)} 首次公开回应"
+    if incident.deadline is None:
+        return "时限未知"
+    seconds = (incident.deadline - now).total_seconds()
+    if seconds >= 0:
+        return f"距首次公开回应时限还剩 {fmt_duration(seconds)}（时限 {fmt_local(incident.deadline)}）"
+    return f"已超过首次公开回应时限 {fmt_duration(seconds)}（时限 {fmt_local(incident.deadline)}）"
+
+
+def header(incident: IncidentRow, label: str) -> str:
+    return (f"【{label}】事件 #{incident.id}｜{category_zh(incident.category)}｜"
+            f"{severity_zh(incident.severity)}｜{stage_zh(incident.stage)}\n{incident.title}")
+
+
+def new_incident(incident: IncidentRow, now: datetime, people: str) -> str:
+    lag = ""
+    if incident.clock_started_at is not None:
+        lag_s = max(0.0, (incident.detected_at - incident.clock_started_at).total_seconds())
+        lag = f"\n事件公开于 {fmt_local(incident.clock_started_at)}，发现滞后 {fmt_duration(lag_s)}"
+    return (f"{header(incident, '新舆情事件')}{lag}\n{time_left(incident, now)}\n"
+            f"热度 {incident.heat:.0f}；请值班人员（{people}）确认并研判。")
+
+
+def severity_up(incident: IncidentRow, old: int, now: datetime) -> str:
+    return (f"{header(incident, '等级上升')}\n等级由 {severity_zh(old)} 升至 {severity_zh(incident.severity)}，"
+            f"热度 {incident.heat:.0f}\n{time_left(incident, now)}")
+
+
+def stage_change(incident: IncidentRow, old: str | None, reason: str, actor: str) -> str:
+    who = "系统" if actor == "system" else actor
+    return (f"{header(incident, '阶段变更')}\n{stage_zh(old)} → {stage_zh(incident.stage)}（{who}：{reason}）")
+
+
+def reminder(incident: IncidentRow, hours: float, now: datetime) -> str:
+    return (f"{header(incident, '回应时限提醒')}\n{time_left(incident, now)}。"
+            "快报事实、慎报原因、重在态度，请尽快发布首次回应。")
+
+
+def breach(incident: IncidentRow, now: datetime, level_name: str, people: str) -> str:
+    return (f"{header(incident, '超时未回应')}\n{time_left(incident, now)}。"
+            f"已上报{level_name}（{people}）。")
+
+
+def escalation(incident: IncidentRow, minutes: float, level_name: str, people: str) -> str:
+    return (f"{header(incident, '告警未确认·逐级上报')}\n告警 {minutes:.0f} 分钟内无人确认，"
+            f"已上报{level_name}（{people}）。")
+
+
+def re_escalation(incident: IncidentRow, floor: float, now: datetime) -> str:
+    return (f"{header(incident, '二次发酵')}\n善后阶段热度由 {floor:.0f} 回升至 {incident.heat:.0f}，"
+            "事件重新进入应对阶段，请防止舆情再次扩散。")
+
+
+def quiet_aftermath(incident: IncidentRow, days: float) -> str:
+    return (f"{header(incident, '善后提醒')}\n事件已平稳 {days:.0f} 天，请完成跟踪反馈、复盘总结并关闭事件。")
