@@ -91,6 +91,8 @@ class EmbeddedIndex(PostIndex):
                 raise IndexError_(f"检索索引不存在：{self.path}。请先运行 `yuqing init`（或 `yuqing reindex` 从数据库重建）。")
             if not self._version_ok():
                 raise IndexError_(f"检索索引 {self.path} 的结构版本过旧，请运行 `yuqing reindex` 重建。")
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
         try:
             index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except ValueError as exc:
