@@ -36,8 +36,10 @@ def time_left(incident: IncidentRow, now: datetime) -> str:
     if incident.deadline is None:
         return "时限未知"
     seconds = (incident.deadline - now).total_seconds()
-    if seconds >= 0:
+    if seconds >= 60:
         return f"距首次公开回应时限还剩 {fmt_duration(seconds)}（时限 {fmt_local(incident.deadline)}）"
+    if seconds > -60:
+        return f"已到首次公开回应时限（{fmt_local(incident.deadline)}），仍未回应"
     return f"已超过首次公开回应时限 {fmt_duration(seconds)}（时限 {fmt_local(incident.deadline)}）"
 
 
