@@ -1,0 +1,116 @@
+"""`yuqing serve`, `yuqing user add|passwd|disable|enable|list`, `yuqing report …`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from yuqing.cli.context import console, runtime
+from yuqing.errors import InputError
+
+user_app = typer.Typer(help="账户管理（角色：duty 值班员 / responder 应对 / analyst 分析 / admin 管理员）",
+                       no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve", help="启动网页（值班台、事件、检索、报告、管理）")(serve)
+    app.command("report", help="生成报告：daily|weekly|monthly|incident ID")(report)
+    app.add_typer(user_app, name="user")
+
+
+def serve(host: str = typer.Option(None, help="监听地址（默认取配置 web.host）"),
+          port: int = typer.Option(None, help="端口（默认取配置 web.port）")) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    rt = runtime()
+    host = host or rt.settings.web.host
+    port = port or rt.settings.web.port
+    console.print(f"网页地址：http://{host}:{port}/  （Ctrl-C 停止）")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def report(
+    kind: str = typer.Argument(..., help="daily / weekly / monthly / incident"),
+    incident_id: int = typer.Argument(None, help="专报的事件编号（kind=incident 时）"),
+    fmt: str = typer.Option("md", "--format", "-f", help="md / html / docx"),
+    day: str = typer.Option(None, help="报告日期（默认今天，Asia/Shanghai），如 2026-03-02"),
+    output: Path = typer.Option(None, "--output", "-o", help="输出文件（docx 默认写入 var/reports/）"),
+) -> None:
+    from web.reports import build
+
+    rt = runtime()
+    try:
+        the_day = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise InputError(f"--day 日期格式应为 2026-03-02，得到 {day}") from None
+    body = build(kind, rt, fmt, the_day, incident_id)
+    if output is None and fmt == "docx":
+        output = rt.settings.data_path / "reports" / f"{kind}{'-' + str(incident_id) if incident_id else ''}.docx"
+    if output is None:
+        console.print(body.decode("utf-8"), markup=False, highlight=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(body)
+        console.print(f"报告已写入 {output}")
+    rt.close()
+
+
+@user_app.command("add", help="新增用户")
+def user_add(username: str, role: str = typer.Option(..., "--role", help="duty / responder / analyst / admin"),
+             password: str = typer.Option(..., "--password", prompt="密码", hide_input=True,
+                                          confirmation_prompt=True),
+             name: str = typer.Option("", "--name", help="显示名称")) -> None:
+    from web.auth import add_user
+
+    rt = runtime()
+    with rt.session() as s:
+        add_user(s, username, password, role, rt.clock.now(), display_name=name, actor="cli")
+    console.print(f"已创建用户 {username}（{role}）")
+
+
+@user_app.command("passwd", help="修改密码（同时解除锁定）")
+def user_passwd(username: str, password: str = typer.Option(..., "--password", prompt="新密码", hide_input=True,
+                                                             confirmation_prompt=True)) -> None:
+    from web.auth import set_password
+
+    rt = runtime()
+    with rt.session() as s:
+        set_password(s, username, password, rt.clock.now(), actor="cli")
+    console.print(f"已修改用户 {username} 的密码")
+
+
+@user_app.command("disable", help="停用用户")
+def user_disable(username: str) -> None:
+    from web.auth import set_active
+
+    rt = runtime()
+    with rt.session() as s:
+        set_active(s, username, False, rt.clock.now(), actor="cli")
+    console.print(f"已停用用户 {username}")
+
+
+@user_app.command("enable", help="启用用户")
+def user_enable(username: str) -> None:
+    from web.auth import set_active
+
+    rt = runtime()
+    with rt.session() as s:
+        set_active(s, username, True, rt.clock.now(), actor="cli")
+    console.print(f"已启用用户 {username}")
+
+
+@user_app.command("list", help="列出用户")
+def user_list() -> None:
+    from sqlalchemy import select
+
+    from web.auth import ROLE_ZH, Role
+    from yuqing.db.models import UserRow
+
+    rt = runtime()
+    with rt.session() as s:
+        for u in s.scalars(select(UserRow).order_by(UserRow.username)):
+            console.print(f"{u.username}\t{ROLE_ZH[Role(u.role)]}\t{'启用' if u.active else '停用'}")

@@ -1,0 +1,26 @@
+"""Jinja2 environment shared by the pages: Chinese labels, local time, masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from web import charts
+from yuqing.domain import Category, Severity, Stage
+from yuqing.privacy import mask
+from yuqing.timeutil import fmt_duration, fmt_local, iso_shanghai
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+env = templates.env
+env.filters.update(
+    local=fmt_local,
+    iso=iso_shanghai,
+    mask=mask,
+    duration=fmt_duration,
+    category_zh=lambda c: Category(c).zh if c else "—",
+    severity_zh=lambda s: Severity(int(s)).label if s is not None else "—",
+    severity_colour=lambda s: Severity(int(s or 0)).colour,
+    stage_zh=lambda s: Stage(s).zh if s else "—",
+)
+env.globals.update(charts=charts, Category=Category, Severity=Severity, Stage=Stage)

@@ -1,0 +1,42 @@
+"""值班台: open incidents with the live 12-hour countdown, unacknowledged alerts first."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from web import actions
+from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
+from web.services import board_rows
+from web.templating import templates
+
+router = APIRouter()
+
+
+def _context(request: Request, user: CurrentUser) -> dict:
+    rt = rt_of(request)
+    with rt.session() as s:
+        rows = board_rows(s)
+    return {"user": user, "rows": rows, "now": rt.clock.now(), "csrf": csrf_token(request),
+            "flash": request.session.pop("flash", None)}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def board(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLResponse:
+    refresh = request.query_params.get("refresh", "15000")
+    ctx = _context(request, user) | {"refresh_ms": int(refresh) if refresh.isdigit() else 15000}
+    return templates.TemplateResponse(request, "board.html", ctx)
+
+
+@router.get("/board/table", response_class=HTMLResponse, include_in_schema=False)
+def board_table(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLResponse:
+    return templates.TemplateResponse(request, "board_table.html", _context(request, user))
+
+
+@router.post("/incidents/{incident_id}/ack", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def ack(incident_id: int, request: Request, user: CurrentUser = Depends(page_user)) -> RedirectResponse:
+    require(user, "ack")
+    actions.run(rt_of(request), "ack", incident_id, user.username, {})
+    request.session["flash"] = f"已确认事件 #{incident_id}"
+    back = request.headers.get("referer") or "/"
+    return RedirectResponse(back if "/incidents/" in back else "/", status_code=303)

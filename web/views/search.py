@@ -1,0 +1,165 @@
+"""分析检索: the keyword language with filters, highlights, histogram, breakdowns, CSV, saved searches."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from web import charts
+from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
+from web.templating import templates
+from yuqing.db.models import SavedSearchRow
+from yuqing.domain import Category
+from yuqing.errors import YuqingError
+from yuqing.privacy import mask
+from yuqing.timeutil import parse_datetime
+
+router = APIRouter()
+FILTERS = ("q", "category", "severity_min", "platform", "scheme", "incident", "since", "until", "sort", "interval")
+
+
+def params_of(request: Request) -> dict[str, str]:
+    return {k: request.query_params.get(k, "").strip() for k in FILTERS}
+
+
+def _time(value: str, field: str, errors: dict[str, str]) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        errors[field] = "时间格式应为 2026-03-02 或 2026-03-02T09:15"
+        return None
+
+
+def run_search(request: Request, p: dict[str, str], size: int = 50, after: list | None = None) -> dict[str, Any]:
+    """Run one search; returns {"result", "errors"} with field errors instead of raising."""
+    from search import get_index
+    from search.types import SearchRequest
+
+    errors: dict[str, str] = {}
+    since, until = _time(p["since"], "since", errors), _time(p["until"], "until", errors)
+    severity_min = None
+    if p["severity_min"]:
+        if p["severity_min"].isdigit() and 0 <= int(p["severity_min"]) <= 4:
+            severity_min = int(p["severity_min"])
+        else:
+            errors["severity_min"] = "等级应为 0–4"
+    incident = None
+    if p["incident"]:
+        if p["incident"].lstrip("#").isdigit():
+            incident = int(p["incident"].lstrip("#"))
+        else:
+            errors["incident"] = "事件编号应为数字"
+    if errors:
+        return {"result": None, "errors": errors}
+    req = SearchRequest(query=p["q"], categories=[p["category"]] if p["category"] else [],
+                        severity_min=severity_min, platforms=[p["platform"]] if p["platform"] else [],
+                        scheme=p["scheme"] or None, incident_id=incident, since=since, until=until,
+                        sort=p["sort"] or "time", size=size, search_after=after, highlight=True,
+                        histogram=(p["interval"] or "day") if after is None else None,
+                        terms=["platform", "category"] if after is None else [], severity_counts=after is None)
+    try:
+        index = get_index(rt_of(request).settings)
+        try:
+            return {"result": index.search(req), "errors": {}}
+        finally:
+            index.close()
+    except YuqingError as exc:
+        return {"result": None, "errors": {"q": str(exc)}}
+
+
+def kibana_link(request: Request, query: str) -> str | None:
+    es = rt_of(request).settings.index
+    if es.backend != "elasticsearch" or not es.elasticsearch.kibana_url:
+        return None
+    return (f"{es.elasticsearch.kibana_url.rstrip('/')}/app/discover#/?_a=(query:(language:kuery,"
+            f"query:'{quote(query)}'))&_g=(time:(from:now-7d,to:now))")
+
+
+@router.get("/search", response_class=HTMLResponse, include_in_schema=False)
+def search_page(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "search")
+    p = params_of(request)
+    outcome = run_search(request, p) if any(p[k] for k in FILTERS if k not in ("sort", "interval")) else \
+        {"result": None, "errors": {}}
+    with rt_of(request).session() as s:
+        saved = list(s.scalars(select(SavedSearchRow).where(SavedSearchRow.owner == user.username)
+                               .order_by(SavedSearchRow.created_at.desc())))
+    return templates.TemplateResponse(request, "search.html", {
+        "svg": _charts(outcome["result"]), "user": user, "csrf": csrf_token(request), "p": p, "result": outcome["result"], "errors": outcome["errors"],
+        "saved": saved, "querystring": urlencode({k: v for k, v in p.items() if v}),
+        "kibana": kibana_link(request, p["q"]), "unmasked": user.can("unmasked"),
+        "schemes": [s.name for s in rt_of(request).settings.keyword_schemes],
+        "flash": request.session.pop("flash", None)}, status_code=400 if outcome["errors"] else 200)
+
+
+def _charts(result: Any) -> dict[str, str]:
+    if result is None:
+        return {}
+    aggs = result.aggregations or {}
+    terms = aggs.get("terms", {})
+    return {
+        "histogram": charts.histogram([(b["key"][:16].replace("T", " "), b["count"]) for b in aggs.get("histogram", [])]),
+        "platform": charts.bars([(t["key"], t["count"]) for t in terms.get("platform", [])]),
+        "category": charts.bars([(_category_label(t["key"]), t["count"]) for t in terms.get("category", [])]),
+    }
+
+
+def _category_label(key: str) -> str:
+    try:
+        return Category(key).zh
+    except ValueError:
+        return key
+
+
+@router.get("/search.csv", include_in_schema=False)
+def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "export")
+    p = params_of(request)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["编号", "平台", "作者", "标题", "正文", "发布时间", "转发", "评论", "点赞", "类别", "等级", "链接"])
+    after, written = None, 0
+    while written < 10000:
+        outcome = run_search(request, p, size=500, after=after)
+        if outcome["errors"]:
+            raise HTTPException(400, "；".join(outcome["errors"].values()))
+        result = outcome["result"]
+        for hit in result.hits:
+            post = hit.post
+            writer.writerow([hit.id, post.get("platform", ""), mask(post.get("author") or ""),
+                             mask(post.get("title") or ""), mask(post.get("text") or ""), post.get("published_at", ""),
+                             post.get("reposts", ""), post.get("comments", ""), post.get("likes", ""),
+                             post.get("category", ""), post.get("severity", ""), post.get("url", "")])
+        written += len(result.hits)
+        after = result.search_after
+        if not result.hits or after is None:
+            break
+    data = "\ufeff" + buf.getvalue()  # BOM so Excel opens UTF-8 Chinese correctly
+    return Response(data.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=yuqing-search.csv"})
+
+
+@router.post("/search/save", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+async def save(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "search")
+    form = await request.form()
+    name = str(form.get("name") or "").strip()
+    filters = {k: str(form.get(k) or "") for k in FILTERS if form.get(k)}
+    if not name:
+        request.session["flash"] = "保存失败：请填写检索名称"
+    else:
+        rt = rt_of(request)
+        with rt.session() as s:
+            s.add(SavedSearchRow(owner=user.username, name=name[:128], query=filters.get("q", ""), filters=filters,
+                                 created_at=rt.clock.now()))
+        request.session["flash"] = f"已保存检索“{name}”"
+    return RedirectResponse("/search?" + urlencode(filters), status_code=303)
