@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from yuqing.db.models import ClassificationRow, IncidentPostRow, PostRow
+from yuqing.db.models import ClassificationRow, PostRow
 from yuqing.domain import Category, Classification, Post, Severity
 from yuqing.errors import YuqingError
 from yuqing.runtime import Runtime
@@ -196,30 +196,23 @@ def _apply(rt: Runtime, ids: list[str], classes: dict[str, Classification],
 
 
 def _index_and_finish(worker: Worker, ids: list[str], report: ProcessReport) -> None:
+    """Index the posts with their incident ids (search.indexing.index_posts), then mark them done."""
     rt = worker.rt
     index = worker.index()
-    indexed = False
     if index is not None and ids:
-        from search.documents import doc_from_row
-
-        with rt.session() as s:
-            rows = list(s.scalars(select(PostRow).where(PostRow.id.in_(ids))))
-            links: dict[str, list[int]] = {}
-            for post_id, incident_id in s.execute(select(IncidentPostRow.post_id, IncidentPostRow.incident_id)
-                                                  .where(IncidentPostRow.post_id.in_(ids))):
-                links.setdefault(post_id, []).append(incident_id)
-            docs = [doc_from_row(r, links.get(r.id, [])) for r in rows]
         try:
-            index.upsert(docs)
-            indexed = True
-            report.indexed += len(docs)
+            if hasattr(index, "search"):  # a real PostIndex: the search area builds the documents
+                from search.indexing import index_posts
+
+                report.indexed += index_posts(rt, ids, index=index)
+            else:
+                index.upsert([{"id": i} for i in ids])
         except Exception as exc:  # derived data: keep the database result, report
             report.errors.append(f"建索引失败（{exc}），可稍后运行 yuqing reindex")
     now = rt.clock.now()
     with rt.session() as s:
         s.execute(update(PostRow).where(PostRow.id.in_(ids), PostRow.status == "processing")
-                  .values(status="done", processed_at=now, claimed_at=None, error=None,
-                          **({"indexed_at": now} if indexed else {}))
+                  .values(status="done", processed_at=now, claimed_at=None, error=None)
                   .execution_options(synchronize_session=False))
     report.done += len(ids)
 
