@@ -53,7 +53,7 @@ def html_to_text(markup: str | None) -> str:
             parts.append(node.get("alt") or "")
         elif tag in _BLOCK_TAGS:
             parts.append("\n")
-        if node.text and tag not in ("br", "img"):
+        if node.text and tag and tag not in ("br", "img"):  # comments have no str tag
             parts.append(node.text)
         for child in node:
             walk(child)
@@ -105,6 +105,7 @@ _RELATIVE = re.compile(r"^(\d+)\s*(秒|分钟|分|小时|天|周)前$")
 _DAY_WORD = re.compile(r"^(今天|昨天|前天)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _YMD = re.compile(r"^(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?(?:[ T]*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _MD = re.compile(r"^(\d{1,2})[-/月](\d{1,2})日?(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_LABEL = re.compile(r"^(?:发布于|发表于|更新于|[^\d:]{1,6}:)\s*")
 _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
 _UNITS_TIME = {"秒": "seconds", "分钟": "minutes", "分": "minutes", "小时": "hours", "天": "days", "周": "weeks"}
 
@@ -132,8 +133,7 @@ def parse_date(value: object, now: datetime) -> datetime:
         raise ValueError(f"时间无法解析: {value!r}")
     text = unicodedata.normalize("NFKC", value).strip()
     text = re.sub(r"\s+", " ", text)
-    for prefix in ("发布于", "发表于", "更新于"):
-        text = text.removeprefix(prefix).strip()
+    text = _LABEL.sub("", text)  # 发布于 / 发布时间: / 日期: …
     if text == "刚刚":
         return local_now
     if _EPOCH.match(text):

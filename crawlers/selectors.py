@@ -32,7 +32,8 @@ BAIDU_NEWS = {
     "source": 'span.c-color-gray::text, [class*="news-source"] span.c-color-gray::text',
     "time": "span.c-color-gray2::text",
     "summary": 'span.c-font-normal.c-color-text, [class*="c-span-last"] [class*="content"], div.c-summary',
-    "next": 'div.page-inner a.n, div[id="page"] a.n',
+    "next": 'div[id="page"] a.n, [class*="page-inner"] a.n',
+    "no_result": "div.content_none, div.nors",
     "next_label": "下一页",
 }
 
