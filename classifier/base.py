@@ -48,7 +48,9 @@ def load_base(path: Path) -> Base:
     if not is_prepared(path):
         raise YuqingError(f"基座模型尚未准备：{path} 不存在或已过期。请先运行 `yuqing model prepare`（或 make model）。")
     from transformers import BertModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     model = BertModel.from_pretrained(str(path), add_pooling_layer=False, attn_implementation="sdpa")
     model.eval()
     info = json.loads((path / "conversion.json").read_text())

@@ -1,0 +1,38 @@
+"""`feedback export`: dismissed incidents → none; a person's relabel wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from classifier.feedback import feedback_rows
+from yuqing.db.models import ClassificationRow, IncidentPostRow, IncidentRow, PostRow
+
+
+def _post(pid: str, now: datetime) -> PostRow:
+    return PostRow(id=pid, platform="weibo", text=f"帖子 {pid}", first_seen_at=now, last_seen_at=now,
+                   reposts=3, keywords=[])
+
+
+def test_feedback_rows(runtime):
+    now = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
+    with runtime.session() as s:
+        for pid in ("a", "b", "c"):
+            s.add(_post(pid, now))
+        s.flush()
+        inc = IncidentRow(title="误报", category="rights", severity=2, stage="dismissed", detected_at=now,
+                          created_at=now, updated_at=now)
+        open_inc = IncidentRow(title="进行中", category="rights", severity=2, stage="warning", detected_at=now,
+                               created_at=now, updated_at=now)
+        s.add_all([inc, open_inc])
+        s.flush()
+        s.add_all([IncidentPostRow(incident_id=inc.id, post_id="a", added_at=now),
+                   IncidentPostRow(incident_id=inc.id, post_id="b", added_at=now),
+                   IncidentPostRow(incident_id=open_inc.id, post_id="c", added_at=now)])
+        s.add(ClassificationRow(post_id="b", category="work", severity=2, scores={}, by_user="duty1", created_at=now))
+        s.add(ClassificationRow(post_id="c", category="rights", severity=2, scores={}, created_at=now))
+    with runtime.session() as s:
+        rows = {r["id"]: r for r in feedback_rows(s)}
+    assert set(rows) == {"a", "b"}
+    assert rows["a"]["label_category"] == "none" and rows["a"]["label_severity"] == 0
+    assert rows["b"]["label_category"] == "work" and rows["b"]["label_severity"] == 2
+    assert rows["a"]["platform"] == "weibo" and rows["a"]["text"] == "帖子 a"
