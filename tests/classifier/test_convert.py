@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifier.e5file import dequantize_q4_0, BLOCK_DTYPE
+from classifier.e5file import BLOCK_DTYPE, dequantize_q4_0
 
 TEXTS = [
     "妇联回应女子遭家暴求助无果：已成立工作专班",
