@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from alerting import roster
 from alerting.engine import clock, grouping, heat, texts
+from alerting.engine.digest import next_digest, send_due_digests
 from alerting.engine.features import Fingerprint
 from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
@@ -155,9 +156,12 @@ def tick(session: Session, now: datetime, settings: Settings) -> int:
     module = playbooks()
     if module is not None and hasattr(module, "overdue_reminders"):
         module.overdue_reminders(session, now, settings)
+    send_due_digests(session, now, settings)
     return len(incidents)
 
 
 def next_due(session: Session, now: datetime, settings: Settings) -> datetime | None:
     due = [d for d in (clock.next_due(i, now, settings) for i in open_incidents(session)) if d]
+    due.append(next_digest(settings, now))
+    due = [d for d in due if d is not None]
     return min(due) if due else None

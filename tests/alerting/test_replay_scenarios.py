@@ -142,5 +142,6 @@ def test_false_alarm_dismissed_stays_quiet(false_alarm: Replayed) -> None:
     inc = false_alarm.incidents[0]
     assert inc["stage"] == "dismissed" and sorted(inc["post_ids"]) == ["d1", "d2"]
     dismissed_at = at("2026-03-02T17:30:00+08:00")
-    assert [n["kind"] for n in false_alarm.notes if at(n["time"]) > dismissed_at] == []
+    after = [n["kind"] for n in false_alarm.notes if at(n["time"]) > dismissed_at]
+    assert after == ["digest"]  # only the next morning's daily digest (08:30)
     assert "误报排除" in false_alarm.kinds(inc["id"], "stage_change")[-1]["text"]
