@@ -98,6 +98,7 @@ def _leading(fn):  # type: ignore[no-untyped-def]
             return None
 
     run.__name__ = fn.__name__
+    run.__qualname__ = fn.__qualname__
     run.__wrapped__ = fn  # type: ignore[attr-defined]
     return run
 
@@ -235,6 +236,8 @@ def serve(rt: Runtime, web: bool = True, once: bool = False) -> None:
     from yuqing.db.migrate import upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     upgrade(rt.engine)
     STATE.rt, STATE.holder = rt, _holder()
     if once:
