@@ -259,7 +259,7 @@ class ElasticIndex(PostIndex):
             post = post_view(h["_source"])
             score = h.get("_score") if request.sort == "relevance" else None
             hits.append(Hit(id=post["id"], score=float(score) if score is not None else None, post=post,
-                            highlight=highlight(post, node) if request.highlight else {}))
+                            highlight=highlight(post, node, h["_source"].get(FOLDED)) if request.highlight else {}))
         raw_hits = resp["hits"]["hits"]
         after = list(raw_hits[-1]["sort"]) if raw_hits and len(raw_hits) == request.size else None
         total = resp["hits"]["total"]

@@ -60,6 +60,7 @@ class EmbeddedIndex(PostIndex):
         self.schema = _schema()
         self._index: tantivy.Index | None = None
         self._writer: tantivy.IndexWriter | None = None
+        self._last_count: int | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def exists(self) -> bool:
@@ -144,7 +145,9 @@ class EmbeddedIndex(PostIndex):
             d.add_integer("incident_ids", int(inc))
         d.add_integer(TIME_KEY, int(doc[TIME_KEY]))
         d.add_integer(ENGAGEMENT_KEY, int(doc[ENGAGEMENT_KEY]))
-        d.add_bytes("post", json.dumps(post_view(doc), ensure_ascii=False).encode("utf-8"))
+        stored = post_view(doc)
+        stored[FOLDED] = doc[FOLDED]  # kept for highlighting, not returned
+        d.add_bytes("post", json.dumps(stored, ensure_ascii=False).encode("utf-8"))
         return d
 
     def upsert(self, docs: list[dict[str, Any]]) -> None:
@@ -207,7 +210,10 @@ class EmbeddedIndex(PostIndex):
             rest = Query.boolean_query([(Occur.Must, query), (Occur.Must, Query.range_query(
                 self.schema, key, tantivy.FieldType.Integer, None, upper, include_upper=False))])
         need = size - len(out)
-        hits = searcher.search(rest, need, count=False, order_by_field=key, order=Order.Desc).hits
+        found = searcher.search(rest, need, count=upper is None, order_by_field=key, order=Order.Desc)
+        if upper is None:
+            self._last_count = found.count
+        hits = found.hits
         page = [(int(v), self._post(searcher, addr)) for v, addr in hits]
         if len(page) == need and page:
             last = page[-1][0]  # the boundary key may be shared (hash collision): take its whole group
@@ -231,7 +237,9 @@ class EmbeddedIndex(PostIndex):
         node: Node = request.ast()
         searcher = self._searcher()
         query = build_query(self.schema, request, node)
-        total = searcher.search(query, 1, count=True).count or 0
+        self._last_count = None
+        paged_by_key = request.size and request.sort != "relevance" and not request.search_after
+        total = -1 if paged_by_key else (searcher.search(query, 1, count=True).count or 0)
         hits: list[tuple[float | None, dict[str, Any]]] = []
         next_after: list[Any] | None = None
         if request.size and total:
@@ -249,10 +257,15 @@ class EmbeddedIndex(PostIndex):
                 hits = [(None, p) for _, p in page]
                 if page:
                     next_after = [page[-1][0], page[-1][1]["id"]]
+                if total < 0:
+                    total = int(self._last_count or 0)
         from search.types import Hit
 
-        result_hits = [Hit(id=p["id"], score=s, post=p, highlight=highlight(p, node) if request.highlight else {})
-                       for s, p in hits]
+        result_hits = []
+        for s, p in hits:
+            folded = p.pop(FOLDED, None)
+            result_hits.append(Hit(id=p["id"], score=s, post=p,
+                                   highlight=highlight(p, node, folded) if request.highlight else {}))
         agg_req = aggs.agg_request(request, _FIELD_OF)
         raw_aggs = searcher.aggregate(query, agg_req) if agg_req else {}
         return SearchResult(total=total, hits=result_hits, aggregations=aggs.shape(request, raw_aggs),

@@ -57,10 +57,12 @@ def _mark(text: str, spans: list[tuple[int, int]], lo: int, hi: int) -> str:
     return "".join(out)
 
 
-def highlight_field(value: str | None, words: list[str], whole: bool = False) -> list[str]:
+def highlight_field(value: str | None, words: list[str], whole: bool = False,
+                    folded: str | None = None) -> list[str]:
     if not value or not words:
         return []
-    folded = normalize(value)
+    if folded is None or len(folded) != len(value):
+        folded = normalize(value)
     shown = value if len(folded) == len(value) else folded
     spans = _spans(folded, words)
     if not spans:
@@ -79,11 +81,20 @@ def highlight_field(value: str | None, words: list[str], whole: bool = False) ->
     return fragments
 
 
-def highlight(post: dict[str, Any], node: Node) -> dict[str, list[str]]:
+def _split_folded(post: dict[str, Any], folded: str | None) -> dict[str, str | None]:
+    """Per-field folded text cut from the stored ``folded`` (title + newline + text) when lengths allow."""
+    title, text = post.get("title") or "", post.get("text") or ""
+    if folded is not None and len(folded) == len(title) + 1 + len(text):
+        return {"title": folded[:len(title)], "text": folded[len(title) + 1:]}
+    return {"title": None, "text": None}
+
+
+def highlight(post: dict[str, Any], node: Node, folded: str | None = None) -> dict[str, list[str]]:
     words = needles(node)
     out: dict[str, list[str]] = {}
+    pre = _split_folded(post, folded)
     for field, whole in (("title", True), ("text", False)):
-        frags = highlight_field(post.get(field), words, whole)
+        frags = highlight_field(post.get(field), words, whole, pre[field])
         if frags:
             out[field] = frags
     return out
