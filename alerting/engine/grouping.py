@@ -6,7 +6,8 @@ Order of evidence:
 
        T = min(1, cos / 0.3)
        score = 0.6·T + 0.4·E     when the post and the incident share a place or name
-             = 0.8·T − 0.2       when both name places/people but none in common
+             = 0.8·T − 0.5       when both name places/people but none in common
+                                 (0.5 for a near-identical text, cos ≥ 0.85)
              = T                 when one side names none
        (with sentence embeddings: 0.75·score + 0.25·S)
 
@@ -32,6 +33,7 @@ from yuqing.settings import Settings
 
 MAX_MEMBERS = 12  # member fingerprints kept per incident
 TEXT_FULL = 0.3  # a bigram cosine at or above this is full text evidence
+CONFLICT_IDENTICAL = 0.85  # different places/names join only a near-identical text
 _SUFFIXES = ("自治区", "自治州", "省", "市", "县", "区", "镇", "乡")
 
 
@@ -86,7 +88,7 @@ def score(fp: Fingerprint, incident: IncidentRow, embedding: list[float] | None 
     if shared:
         value = 0.6 * text + 0.4 * min(1.0, len(shared) / max(1, min(len(fp.ents), 2)))
     elif fp.ents and inc_ents:  # both name places/people, none in common: another event, unless near-identical
-        value = 0.8 * text - 0.2
+        value = 0.5 if best_cos >= CONFLICT_IDENTICAL else 0.8 * text - 0.5
     else:
         value = text
     centroid = features.get("centroid")
