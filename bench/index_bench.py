@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -171,7 +173,7 @@ def elastic(size: int, reqs: list[SearchRequest], cache: Path) -> None:
     shutil.rmtree(data, ignore_errors=True)
     proc = subprocess.Popen([str(Path(sys.executable).parent / "noida-db"), "start", "--data-dir", str(data),
                              "--host", "127.0.0.1", "--only", "elasticsearch", "--elasticsearch-port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
         idx = ElasticIndex(url, prefix="bench", analyzer="cjk", chunk_size=2000)
@@ -201,8 +203,8 @@ def elastic(size: int, reqs: list[SearchRequest], cache: Path) -> None:
         p50, p95, _ = timed(EmbeddedIndex(cache / f"embedded-es-{size}"), reqs)
         print(f"embedded, same size    : p50 {p50:.1f} ms, p95 {p95:.1f} ms at {size:,} posts (for comparison)")
         idx.close()
-    finally:
-        proc.terminate()
+    finally:  # the console script wraps the server binary: stop the whole process group
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
 
 
