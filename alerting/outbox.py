@@ -131,7 +131,10 @@ def top_posts(session: Session, incident_id: int | None, limit: int = TOP_POSTS)
 
 
 def _suppressed(session: Session, *, incident_id: int | None, kind: str, channel: str, level: int,
-                subkind: str | None, severity: int, now: datetime, minutes: float) -> bool:
+                subkind: str | None, severity: int, now: datetime, minutes: float,
+                items: list[Any] | None = None) -> bool:
+    """A repeat: same incident, kind (+ sub-kind), level and channel recently, severity not lower.
+    Checklist reminders are about items: a reminder for other items is never a repeat."""
     if incident_id is None or kind in UNSUPPRESSED_KINDS or minutes <= 0:
         return False
     since = now - timedelta(minutes=minutes)
@@ -148,6 +151,8 @@ def _suppressed(session: Session, *, incident_id: int | None, kind: str, channel
     ).scalars()
     for payload in rows:
         if (payload or {}).get("subkind") != subkind:
+            continue
+        if items is not None and set((payload.get("extra") or {}).get("item_ids") or []) != set(items):
             continue
         if int((payload or {}).get("severity") or 0) >= severity:
             return True
@@ -214,7 +219,8 @@ def enqueue(
         suppressed = _suppressed(
             session, incident_id=fields["incident_id"], kind=kind, channel=channel.name,
             level=escalation_level, subkind=subkind, severity=severity, now=now,
-            minutes=settings.notify.repeat_suppression_minutes)
+            minutes=settings.notify.repeat_suppression_minutes,
+            items=extra.get("item_ids") if subkind == "checklist" else None)
         row = NotificationRow(
             dedupe_key=keys[channel.name],
             kind=kind,
