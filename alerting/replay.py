@@ -108,6 +108,10 @@ def replay_settings(base: Settings, data_dir: Path, notify_file: Path) -> Settin
     data = base.model_dump(exclude={"source_path"})
     data.update(database_url=None, data_dir=str(data_dir), sources=[])
     data["index"] = {**data["index"], "backend": "embedded"}
+    # the model lives in the configured instance (models cache under its data dir), not in the throw-away one
+    data["classifier"] = {**data["classifier"],
+                          "base_dir": str(base.data_file(base.classifier.base_dir)),
+                          "model_dir": str(base.resolve(base.classifier.model_dir))}
     data["channels"] = [ChannelSettings(name="replay", type="file", path=str(notify_file.resolve()),
                                         min_severity=0).model_dump()]
     settings = Settings.model_validate(data)
@@ -154,6 +158,11 @@ class Replayer:
         now = self.clock.now()
         if pipeline:
             result = process(self.rt, worker=self.worker)
+            if result.released:  # posts without category/severity and no usable classifier
+                from yuqing.errors import YuqingError
+
+                raise YuqingError("场景中有未带 category/severity 的帖子，需要分类模型："
+                                  + (self.worker._classifier_error or "分类模型不可用"))
             self.report.errors += [e for e in result.errors if e not in self.report.errors]
         with self.rt.session() as s:
             tick(s, now, self.rt.settings)
