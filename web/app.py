@@ -48,7 +48,7 @@ def create_app(rt: Runtime) -> FastAPI:
     from alerting.slack_actions import router as slack_router
 
     # Slack's 确认 button: authenticated by Slack's request signature, not by our session/CSRF
-    app.include_router(slack_router(rt))
+    app.include_router(slack_router(rt), include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> RedirectResponse:
