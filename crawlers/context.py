@@ -58,6 +58,7 @@ class CrawlContext:
     run_id: int | None = None
     seen_ids: set[str] = field(default_factory=set)  # stored by earlier runs (incremental paging)
     stored_ids: list[str] = field(default_factory=list)  # stored by this run
+    listed_ids: list[str] = field(default_factory=list)  # seen on result pages by this run
     ban_reason: str | None = None
     paused_until: datetime | None = None
     crawler: Crawler | None = None

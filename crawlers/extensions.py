@@ -95,7 +95,7 @@ class RunRecorder:
                     state.finish_run(session, ctx.run_id, summary, stats, ctx.now,
                                      settings.getfloat("YUQING_BAN_BACKOFF_MINUTES", 30),
                                      settings.getfloat("YUQING_BAN_BACKOFF_MAX_MINUTES", 1440),
-                                     ctx.stored_ids)
+                                     [*ctx.listed_ids, *ctx.stored_ids])
             except Exception as exc:
                 log.error("记录采集运行失败: %s", exc)
             ctx.close()

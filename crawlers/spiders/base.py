@@ -105,6 +105,7 @@ class BaseSpider(scrapy.Spider):
         """True when every (id, raw date) on a page is older than `since` or seen in an earlier run."""
         if not entries:
             return True
+        self.ctx.listed_ids.extend(pid for pid, _raw in entries)
         return all(self.is_old(raw) or (pid in self.ctx.seen_ids) for pid, raw in entries) and bool(
             self.since or self.ctx.seen_ids)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from crawlers.runner import run_spider
 from crawlers.state import CrawlSummary
@@ -66,5 +67,98 @@ def crawl(tmp_path: Path, config_file: Path) -> Callable[..., CrawlResult]:
         text = out.read_text(encoding="utf-8") if out.exists() else ""
         items = [json.loads(line) for line in text.splitlines() if line.strip()]
         return CrawlResult(summary, items, log.read_text(encoding="utf-8", errors="replace"))
+
+    return run
+
+
+# -- stateless crawls: all run once, in one child process (see crawlers.testing.batch) ----------
+WEB_LIST_SOURCE = {"name": "forum", "spider": "web_list", "args": {
+    "list_urls": ["https://bbs.example.cn/list-1.html"], "item": "ul.threads li",
+    "link": "a.title::attr(href)", "list_title": "a.title::text", "list_time": "span.date::text",
+    "next": "a.next::attr(href)", "title": "h1::text", "text": "div.content", "time": "span.time::text",
+    "author": '//span[@class="author"]/text()'}}
+
+# name: (fixture directory, spider, args, extra settings); "{url}" is the job's own local site
+JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
+    "ws_main": ("weibo_search", "weibo_search", {"keywords": "家暴,性侵"}, {}),
+    "ws_since": ("weibo_search", "weibo_search", {"keywords": "家暴", "since": "2025-06-14T12:15:00+08:00"}, {}),
+    "ws_max": ("weibo_search", "weibo_search", {"keywords": "家暴", "max_pages": "1"}, {}),
+    "ws_slow": ("weibo_search", "weibo_search", {"keywords": "慢,家暴"},
+                {"DOWNLOAD_TIMEOUT": 0.5, "RETRY_TIMES": 0}),
+    "ww_main": ("weibo_web", "weibo_web", {"keywords": "家暴,性侵,改版"}, {}),
+    "ww_split": ("weibo_web", "weibo_web", {"keywords": "家暴", "max_pages": "1", "days": "0.125"}, {}),
+    "hot": ("weibo_hot", "weibo_hot", {}, {}),
+    "baidu": ("baidu_news", "baidu_news", {"keywords": "家暴,改版"}, {}),
+    "baidu_ban": ("baidu_news", "baidu_news", {"keywords": "验证"}, {}),
+    "sogou": ("sogou_weixin", "sogou_weixin", {"keywords": "家暴"}, {}),
+    "sogou_ban": ("sogou_weixin", "sogou_weixin", {"keywords": "验证"}, {}),
+    "rss": ("rss", "rss", {"feeds": "{url}/province.xml,{url}/news.atom,{url}/broken.xml,{url}/missing.xml",
+                           "base_url": None}, {}),
+    "rss_since": ("rss", "rss", {"feeds": "{url}/province.xml", "since": "2025-06-10T00:00:00+08:00",
+                                 "base_url": None}, {}),
+    "web_list": ("web_list", "web_list", {"source": "forum", "since": "2025-01-01T00:00:00+08:00"}, {}),
+}
+
+
+@dataclass
+class Crawled:
+    result: CrawlResult
+    site: FixtureSite
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Crawled]]:
+    from crawlers.testing.batch import BatchJob, run_batch
+    from tests.conftest import write_config
+
+    tmp = tmp_path_factory.mktemp("batch")
+    config = write_config(tmp)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["sources"].append(WEB_LIST_SOURCE)
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    sites: dict[str, FixtureSite] = {}
+    jobs: list[BatchJob] = []
+    for name, (fixture, spider, args, settings) in JOBS.items():
+        site = sites[name] = FixtureSite(FIXTURES / fixture).start()
+        job_args = {"base_url": site.url, **{k: v.replace("{url}", site.url) if isinstance(v, str) else v
+                                              for k, v in args.items()}}
+        jobs.append(BatchJob(spider=spider, output=str(tmp / f"{name}.jsonl"), summary_file=str(tmp / f"{name}.json"),
+                             args={k: v for k, v in job_args.items() if v is not None},
+                             settings={**FAST, "YUQING_STORE": "0", **settings},
+                             env={"YUQING_CONFIG": str(config)}))
+    summaries = run_batch(jobs, tmp, env={"YUQING_CONFIG": str(config)})
+    out: dict[str, Crawled] = {}
+    for (name, site), job, summary in zip(sites.items(), jobs, summaries, strict=True):
+        path = Path(job.output)
+        items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+        out[name] = Crawled(CrawlResult(summary, items, ""), site)
+    yield out
+    for site in sites.values():
+        site.stop()
+
+
+@pytest.fixture
+def crawl_seq(tmp_path: Path, config_file: Path) -> Callable[..., list[CrawlResult]]:
+    """Run crawls one after another in one child process against the test config (and its DB).
+
+    Each job is (spider, args) or (spider, args, settings); storage is on (the `runtime` DB).
+    """
+    from crawlers.testing.batch import BatchJob, run_batch
+
+    def run(*jobs: tuple) -> list[CrawlResult]:
+        batch = []
+        for n, job in enumerate(jobs):
+            spider, args, settings = (*job, {})[:3]
+            batch.append(BatchJob(spider=spider, output=str(tmp_path / f"seq{n}.jsonl"),
+                                  summary_file=str(tmp_path / f"seq{n}.json"), args=dict(args),
+                                  settings={**FAST, "YUQING_STORE": "1", **settings},
+                                  env={"YUQING_CONFIG": str(config_file)}))
+        summaries = run_batch(batch, tmp_path / "seq", env={"YUQING_CONFIG": str(config_file)})
+        results = []
+        for job, summary in zip(batch, summaries, strict=True):
+            path = Path(job.output)
+            lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+            results.append(CrawlResult(summary, [json.loads(line) for line in lines if line.strip()], ""))
+        return results
 
     return run

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
 from yuqing.validation import post_from_obj
 
 FETCHED = "2025-06-14T14:00:00+08:00"
@@ -16,9 +12,8 @@ def _valid(items):
         post_from_obj(item)
 
 
-def test_weibo_web_cards_paging_no_result_and_changed_layout(crawl, site_for):
-    site = site_for("weibo_web")
-    result = crawl("weibo_web", keywords="家暴,性侵,改版", base_url=site.url)
+def test_weibo_web_cards_paging_no_result_and_changed_layout(crawled):
+    result, site = crawled["ww_main"].result, crawled["ww_main"].site
     _valid(result.items)
     assert result.by_id() == {
         "weibo:4951234567890123": {  # folded text: the full version; emoticon alt kept; "转发 1.2万", "评论" = 0
@@ -45,9 +40,8 @@ def test_weibo_web_cards_paging_no_result_and_changed_layout(crawl, site_for):
         ("家暴", "1"), ("家暴", "2"), ("性侵", "1"), ("改版", "1")]
 
 
-def test_weibo_web_splits_time_range_at_page_cap(crawl, site_for):
-    site = site_for("weibo_web")
-    result = crawl("weibo_web", keywords="家暴", base_url=site.url, max_pages=1, days="0.125")
+def test_weibo_web_splits_time_range_at_page_cap(crawled):
+    result, site = crawled["ww_split"].result, crawled["ww_split"].site
     scopes = [r.query["timescope"] for r in site.requests]
     assert scopes[0] == "custom:2025-06-14-12:2025-06-14-15"
     assert sorted(scopes[1:]) == sorted([  # 3h → [13,15] + [12,13]; [13,15] → [14,15] + [13,14]
@@ -58,9 +52,8 @@ def test_weibo_web_splits_time_range_at_page_cap(crawl, site_for):
     assert result.summary.dropped["duplicate"] == 8
 
 
-def test_weibo_hot_topics_kept_whatever_the_keywords(crawl, site_for):
-    site = site_for("weibo_hot")
-    result = crawl("weibo_hot", base_url=site.url)
+def test_weibo_hot_topics_kept_whatever_the_keywords(crawled):
+    result = crawled["hot"].result
     _valid(result.items)
     assert result.items == [
         {"id": "weibo_hot:某地妇联回应家暴求助", "platform": "weibo_hot",
@@ -74,9 +67,8 @@ def test_weibo_hot_topics_kept_whatever_the_keywords(crawl, site_for):
     ]
 
 
-def test_baidu_news_pages_and_empty_selector(crawl, site_for):
-    site = site_for("baidu_news")
-    result = crawl("baidu_news", keywords="家暴,改版", base_url=site.url)
+def test_baidu_news_pages_and_empty_selector(crawled):
+    result, site = crawled["baidu"].result, crawled["baidu"].site
     _valid(result.items)
     got = [(i["title"], i["url"], i.get("author"), i.get("published_at"), i["text"]) for i in result.items]
     assert sorted(got) == sorted([
@@ -92,16 +84,14 @@ def test_baidu_news_pages_and_empty_selector(crawl, site_for):
     assert result.summary.errors == {"malformed_response": 1}
 
 
-def test_baidu_captcha_redirect_is_a_ban(crawl, site_for):
-    site = site_for("baidu_news")
-    result = crawl("baidu_news", keywords="验证", base_url=site.url)
+def test_baidu_captcha_redirect_is_a_ban(crawled):
+    result = crawled["baidu_ban"].result
     assert result.summary.status == "banned"
     assert "wappass.baidu.com" in result.summary.ban_reason
 
 
-def test_sogou_weixin_items_and_antispider(crawl, site_for):
-    site = site_for("sogou_weixin")
-    result = crawl("sogou_weixin", keywords="家暴", base_url=site.url)
+def test_sogou_weixin_items_and_antispider(crawled):
+    result = crawled["sogou"].result
     _valid(result.items)
     got = sorted((i["title"], i.get("author"), i.get("published_at"), i["url"]) for i in result.items)
     assert got == sorted([
@@ -112,15 +102,13 @@ def test_sogou_weixin_items_and_antispider(crawl, site_for):
         ("第二页:家暴求助渠道汇总", "某市妇联", None, "https://weixin.sogou.com/link?url=zzz&type=2"),
     ])
     assert all(i["platform"] == "wechat" and i["id"].startswith("wechat:") for i in result.items)
-    banned = crawl("sogou_weixin", keywords="验证", base_url=site.url)
+    banned = crawled["sogou_ban"].result
     assert banned.summary.status == "banned" and "/antispider/" in banned.summary.ban_reason
     assert banned.items == []
 
 
-def test_rss_gbk_atom_broken_and_missing_feeds(crawl, site_for):
-    site = site_for("rss")
-    feeds = ",".join(f"{site.url}/{name}" for name in ("province.xml", "news.atom", "broken.xml", "missing.xml"))
-    result = crawl("rss", feeds=feeds)
+def test_rss_gbk_atom_broken_and_missing_feeds(crawled):
+    result = crawled["rss"].result
     _valid(result.items)
     got = {i["title"]: i for i in result.items}
     assert sorted(got) == ["妇女儿童权益保护条例解读", "幼儿园疑似虐童事件通报", "省妇联召开反家暴工作推进会"]
@@ -137,22 +125,13 @@ def test_rss_gbk_atom_broken_and_missing_feeds(crawl, site_for):
     assert result.summary.errors == {"malformed_response": 1}
 
 
-def test_rss_since_skips_old_entries(crawl, site_for):
-    site = site_for("rss")
-    result = crawl("rss", feeds=f"{site.url}/province.xml", since="2025-06-10T00:00:00+08:00")
+def test_rss_since_skips_old_entries(crawled):
+    result = crawled["rss_since"].result
     assert [i["title"] for i in result.items] == ["省妇联召开反家暴工作推进会"]
 
 
-def test_web_list_from_config_selectors(crawl, site_for, config_file: Path):
-    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    data["sources"].append({"name": "forum", "spider": "web_list", "args": {
-        "list_urls": ["https://bbs.example.cn/list-1.html"], "item": "ul.threads li",
-        "link": "a.title::attr(href)", "list_title": "a.title::text", "list_time": "span.date::text",
-        "next": "a.next::attr(href)", "title": "h1::text", "text": "div.content", "time": "span.time::text",
-        "author": '//span[@class="author"]/text()'}})
-    config_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    site = site_for("web_list")
-    result = crawl("web_list", source="forum", base_url=site.url, since="2025-01-01T00:00:00+08:00")
+def test_web_list_from_config_selectors(crawled):
+    result, site = crawled["web_list"].result, crawled["web_list"].site
     _valid(result.items)
     by_url = {i["url"]: i for i in result.items}
     assert by_url == {

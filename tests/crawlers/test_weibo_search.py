@@ -52,9 +52,8 @@ EXPECTED = {
 }
 
 
-def test_search_items_paging_and_bad_data(crawl, site_for):
-    site = site_for("weibo_search")
-    result = crawl("weibo_search", keywords="家暴,性侵", base_url=site.url)
+def test_search_items_paging_and_bad_data(crawled):
+    result, site = crawled["ws_main"].result, crawled["ws_main"].site
     assert result.by_id() == EXPECTED
     assert len(result.items) == len(EXPECTED)
     for item in result.items:
@@ -71,69 +70,75 @@ def test_search_items_paging_and_bad_data(crawl, site_for):
     assert pages == ["1", "2", "3"]  # stops at {"ok":0}
 
 
-def test_max_pages_and_since_stop_paging(crawl, site_for):
-    site = site_for("weibo_search")
-    result = crawl("weibo_search", keywords="家暴", base_url=site.url, since="2025-06-14T12:15:00+08:00")
+def test_max_pages_and_since_stop_paging(crawled):
+    result, site = crawled["ws_since"].result, crawled["ws_since"].site
     assert sorted(result.by_id()) == ["weibo:5002", "weibo:5003"]
     # every post of page 2 is older than `since`: no page 3
     pages = [r.query.get("page") for r in site.requests if r.path == "/api/container/getIndex"]
     assert pages == ["1", "2"]
-    limited = crawl("weibo_search", keywords="家暴", base_url=site.url, max_pages=1)
+    limited = crawled["ws_max"].result
     assert "weibo:5009" not in limited.by_id()
 
 
-def test_captcha_json_pauses_source_with_growing_backoff(crawl, site_for, runtime):
+def test_captcha_json_pauses_source_with_growing_backoff(crawl_seq, site_for, runtime):
     site = site_for("weibo_search")
-    first = crawl("weibo_search", store=True, keywords="验证", base_url=site.url)
+    first, paused, again = crawl_seq(
+        ("weibo_search", {"keywords": "验证", "base_url": site.url}),
+        # still paused at the same crawl time: skipped without a request
+        ("weibo_search", {"keywords": "家暴", "base_url": site.url}),
+        # forced while paused and banned again (HTTP 418): the back-off doubles
+        ("weibo_search", {"keywords": "限流", "base_url": site.url, "force": "1"}),
+    )
     assert first.summary.status == "banned"
     assert "验证码" in first.summary.ban_reason
-    with runtime.session() as s:
-        state = s.get(SourceStateRow, "weibo_search")
-        assert state.backoff_level == 1
-        assert state.paused_until.isoformat().startswith("2025-06-14T06:30")  # 14:00+08:00 + 30 min
-        run = s.scalars(select(CrawlRunRow)).one()
-        assert run.status == "banned" and "验证码" in run.ban_reason
-        assert run.stats["finish_reason"] == "banned"
-    # still paused at the same crawl time: the run is skipped without a request
-    before = len(site.requests)
-    paused = crawl("weibo_search", store=True, keywords="家暴", base_url=site.url)
+    assert first.summary.paused_until.startswith("2025-06-14T06:30")  # 14:00+08:00 + 30 min
     assert paused.summary.status == "paused"
     assert paused.items == []
-    assert len(site.requests) == before
-    # forced while paused and banned again (HTTP 418): the back-off doubles
-    again = crawl("weibo_search", store=True, keywords="限流", base_url=site.url, force="1")
+    assert not any(r.query.get("containerid", "").endswith("家暴") for r in site.requests)
     assert again.summary.status == "banned" and "418" in again.summary.ban_reason
     with runtime.session() as s:
         state = s.get(SourceStateRow, "weibo_search")
         assert state.backoff_level == 2
-        assert state.paused_until.isoformat().startswith("2025-06-14T07:00")
+        assert state.paused_until.isoformat().startswith("2025-06-14T07:00")  # 30 min doubled
+        assert "418" in state.last_ban_reason
+        runs = s.scalars(select(CrawlRunRow).order_by(CrawlRunRow.id)).all()
+        assert [r.status for r in runs] == ["banned", "paused", "banned"]
+        assert "验证码" in runs[0].ban_reason
+        assert runs[0].stats["finish_reason"] == "banned"
 
 
-def test_storage_and_rerun_do_not_duplicate(crawl, site_for, runtime):
+def test_storage_and_rerun_do_not_duplicate(crawl_seq, site_for, runtime):
     site = site_for("weibo_search")
-    first = crawl("weibo_search", store=True, keywords="家暴", base_url=site.url)
+    job = ("weibo_search", {"keywords": "家暴", "base_url": site.url})
+    first, second, copies = crawl_seq(job, job, ("weibo_search", {"keywords": "保护令", "base_url": site.url}))
     assert (first.summary.new, first.summary.updated) == (6, 0)
-    second = crawl("weibo_search", store=True, keywords="家暴", base_url=site.url)
-    assert (second.summary.new, second.summary.updated, second.summary.unchanged) == (0, 0, 6)
-    assert len(second.items) == 6  # items still reach the feed export
+    # incremental: every post of page 1 was seen by the first run, so the second stops there
+    assert (second.summary.new, second.summary.updated, second.summary.unchanged) == (0, 0, 5)
+    assert sorted(i["id"] for i in second.items) == sorted(set(EXPECTED) - {"weibo:5009"})  # still exported
+    pages = [r.query["page"] for r in site.requests if r.query.get("containerid", "").endswith("家暴")]
+    assert pages == ["1", "2", "3", "1"]
     with runtime.session() as s:
-        assert s.scalar(select(func.count()).select_from(PostRow)) == 6
-        assert s.scalar(select(func.count()).select_from(EngagementRow)) == 6
+        assert s.scalar(select(func.count()).select_from(PostRow)) == 9
+        assert s.scalar(select(func.count()).select_from(EngagementRow)) == 9
         repost = s.get(PostRow, "weibo:5003")
         assert repost.repost_of == "weibo:5004" and repost.source == "weibo_search"
         assert repost.keywords == ["家暴"]
         runs = s.scalars(select(CrawlRunRow).order_by(CrawlRunRow.id)).all()
-        assert [(r.status, r.fetched, r.new) for r in runs] == [("ok", 6, 6), ("ok", 6, 0)]
+        assert [(r.status, r.fetched, r.new) for r in runs] == [("ok", 6, 6), ("ok", 5, 0), ("ok", 3, 3)]
         assert runs[0].dropped == {"bad_date": 1, "bad_count": 1, "no_keyword": 1}
         assert runs[0].stats["item_scraped_count"] == 6
         state = s.get(SourceStateRow, "weibo_search")
-        assert "weibo:5001" in state.cursor["seen_ids"]
+        assert {"weibo:5001", "weibo:5006", "weibo:5009"} <= set(state.cursor["seen_ids"])
+        # a reposted copy with a few characters changed is linked to the first one (MinHash LSH)
+        assert s.get(PostRow, "weibo:6002").near_dup_of == "weibo:6001"
+        assert s.get(PostRow, "weibo:6001").near_dup_of is None
+        assert s.get(PostRow, "weibo:6003").near_dup_of is None
+    assert {i["id"]: i.get("near_dup_of") for i in copies.items} == {
+        "weibo:6001": None, "weibo:6002": "weibo:6001", "weibo:6003": None}
 
 
-def test_slow_response_times_out(crawl, site_for):
-    site = site_for("weibo_search")
-    result = crawl("weibo_search", keywords="慢,家暴", base_url=site.url,
-                   settings={"DOWNLOAD_TIMEOUT": 0.5, "RETRY_TIMES": 0})
+def test_slow_response_times_out(crawled):
+    result = crawled["ws_slow"].result
     assert result.summary.status == "ok"
     assert result.summary.errors.get("timeout") == 1
     assert len(result.items) == 6  # the other keyword is still collected
