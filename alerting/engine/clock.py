@@ -9,7 +9,7 @@
   the next roster level;
 * ``escalation``: an alert not acknowledged within ``roster.ack_timeout_minutes`` goes one level up
   (again after each further timeout, up to the last level);
-* automatic 应对 → 善后 and 二次发酵 (善后 → 应对, ``re_escalation``) from heat;
+* automatic 应对 → 善后 and 二次发酵 (善后 or 已关闭 → 应对, ``re_escalation``) from heat;
 * a reminder every ``clock.aftermath_quiet_reminder_days`` for a quiet 善后 incident.
 """
 
@@ -128,9 +128,9 @@ def check_heat_stages(session: Session, incident: IncidentRow, now: datetime, se
                        reason=f"已首次公开回应，热度由峰值 {incident.peak_heat:.0f} 回落至 {incident.heat:.0f}")
             _set(incident, aftermath_floor=incident.heat, quiet_reminders=0)
         return
-    if incident.stage != "aftermath":
+    if incident.stage not in ("aftermath", "closed"):  # a closed event that flares up again reopens too
         return
-    floor = float(features.get("aftermath_floor", incident.heat))
+    floor = float(features.get("aftermath_floor") if features.get("aftermath_floor") is not None else incident.heat)
     if incident.heat < floor:
         _set(incident, aftermath_floor=incident.heat)
         return

@@ -62,6 +62,9 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
     """Group classified posts into incidents and bring those incidents up to date (one transaction)."""
     report = EngineReport()
     embeddings = embeddings or {}
+    rows = list(rows)
+    times = [r.published_at or r.first_seen_at for r in rows if is_crisis(r)]
+    pool = grouping.candidates(session, min(times), settings) if times else []
     for row in rows:
         if row.platform == "weibo_hot" and not is_crisis(row):
             hot = grouping.match_hot_search(session, row, now, settings)
@@ -75,10 +78,11 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
             report.touched.add(existing.id)
             continue
         fp = Fingerprint.of(grouping.post_text(row))
-        match = grouping.find(session, row, fp, settings, embeddings.get(row.id))
+        match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool)
         incident = match.incident
         if incident is None:
             incident = open_incident(session, row, now)
+            pool.append(incident)
             report.opened.append(incident.id)
         else:
             report.joined += 1
@@ -139,6 +143,8 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
                    reason=f"等级达到{texts.severity_zh(incident.severity)}，自动进入应对阶段")
     if incident.stage in OPEN_STAGES:
         clock.tick_incident(session, incident, now, settings)
+    elif incident.stage == "closed":
+        clock.check_heat_stages(session, incident, now, settings)
 
 
 def open_incidents(session: Session) -> list[IncidentRow]:

@@ -78,12 +78,23 @@ def incident_of_post(session: Session, post_id: str) -> IncidentRow | None:
     return root_incident(session, session.get(IncidentRow, link.incident_id)) if link else None
 
 
+def _fingerprint_sets(incident: IncidentRow) -> tuple[list[set[str]], set[str]]:
+    """Member bigram sets and expanded entities, cached on the object until its features change."""
+    features = incident.features or {}
+    cached = getattr(incident, "_yq_sets", None)
+    if cached is not None and cached[0] is features:
+        return cached[1], cached[2]
+    sets = [set(m.get("grams") or []) for m in features.get("members") or []]
+    ents = expand_entities(set(features.get("ents") or []))
+    incident._yq_sets = (features, sets, ents)  # type: ignore[attr-defined]
+    return sets, ents
+
+
 def score(fp: Fingerprint, incident: IncidentRow, embedding: list[float] | None = None) -> float:
     features = incident.features or {}
-    members = features.get("members") or []
-    best_cos = max((cosine(fp.grams, set(m.get("grams") or [])) for m in members), default=0.0)
+    member_sets, inc_ents = _fingerprint_sets(incident)
+    best_cos = max((cosine(fp.grams, grams) for grams in member_sets), default=0.0)
     text = min(1.0, best_cos / TEXT_FULL)
-    inc_ents = expand_entities(set(features.get("ents") or []))
     shared = expand_entities(fp.ents) & inc_ents
     if shared:
         value = 0.6 * text + 0.4 * min(1.0, len(shared) / max(1, min(len(fp.ents), 2)))
@@ -108,7 +119,8 @@ def candidates(session: Session, when: datetime, settings: Settings) -> list[Inc
 
 
 def find(session: Session, row: PostRow, fp: Fingerprint, settings: Settings,
-         embedding: list[float] | None = None) -> Match:
+         embedding: list[float] | None = None, pool: list[IncidentRow] | None = None) -> Match:
+    """The incident ``row`` belongs to; ``pool`` = candidates loaded once for a batch (else queried)."""
     for attr, reason in (("repost_of", "repost"), ("near_dup_of", "near_dup")):
         original = getattr(row, attr, None) or (row.extra or {}).get(attr)
         if original:
@@ -116,8 +128,13 @@ def find(session: Session, row: PostRow, fp: Fingerprint, settings: Settings,
             if incident is not None:
                 return Match(incident, reason, 1.0)
     when = row.published_at or row.first_seen_at
+    since = when - timedelta(days=settings.engine.group_window_days)
+    if pool is None:
+        pool = candidates(session, when, settings)
     best: tuple[float, IncidentRow | None] = (-1.0, None)
-    for incident in candidates(session, when, settings):
+    for incident in pool:
+        if incident.merged_into is not None or (incident.last_post_at is not None and incident.last_post_at < since):
+            continue
         value = score(fp, incident, embedding)
         if value > best[0] or (value == best[0] and best[1] is not None and incident.id < best[1].id):
             best = (value, incident)
