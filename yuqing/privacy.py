@@ -23,6 +23,15 @@ _MINOR_NAMED = re.compile(
 )
 _NAME_AGE = re.compile(r"(?<![\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,3})([（(]?(?:[1-9]|1[0-7])岁[)）]?)")
 _SURNAME_OK = set("某")
+# Common surnames (and 小/阿 nicknames): a "name" after 女童/受害人… must start with one, which keeps
+# ordinary words (孩子都能领…, 当事人身份…) unmasked.
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
+    "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜"
+    "冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝小阿"
+)
 _NOT_NAMES = {"今年", "年仅", "刚满", "已经", "大约", "只有", "仅仅", "当时", "目前", "现年", "孩子", "女儿", "儿子",
               "女孩", "男孩", "女童", "男童", "学生", "该生", "其中", "一名", "一个", "年满", "不满", "未满"}
 
@@ -49,10 +58,10 @@ def _mask_name(name: str) -> str:
 def mask_minors(text: str) -> str:
     text = _MINOR_NAMED.sub(
         lambda m: m.group(0) if m.group(2) in _NOT_NAMES or m.group(2)[:2] in _NOT_NAMES
-        else m.group(1) + _mask_name(m.group(2)), text)
+        or m.group(2)[0] not in _SURNAMES else m.group(1) + _mask_name(m.group(2)), text)
     return _NAME_AGE.sub(
         lambda m: m.group(0) if m.group(1) in _NOT_NAMES or m.group(1)[-2:] in _NOT_NAMES
-        else _mask_name(m.group(1)) + m.group(2), text)
+        or m.group(1)[0] not in _SURNAMES else _mask_name(m.group(1)) + m.group(2), text)
 
 
 def mask(text: str | None) -> str:

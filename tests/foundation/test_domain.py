@@ -40,3 +40,6 @@ def test_privacy_masking() -> None:
         assert secret not in out
     assert "138****5678" in out and mask(out) == out
     assert mask("孩子今年13岁") == "孩子今年13岁"
+    assert mask("育儿补贴每个孩子都能领3600元") == "育儿补贴每个孩子都能领3600元"  # not a name
+    assert mask("保护当事人身份信息") == "保护当事人身份信息"
+    assert mask("女童李小红被打") == "女童李某某被打"
