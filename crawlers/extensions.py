@@ -28,6 +28,16 @@ def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this crawl process (Linux reports ru_maxrss in KiB)."""
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    except (ImportError, OSError):
+        return 0.0
+
+
 def summarize(source: str, stats: dict[str, Any], reason: str, ctx: Any) -> CrawlSummary:
     dropped = {k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("yuqing/dropped/")}
     errors = {k.split("/", 2)[2]: int(v) for k, v in stats.items() if k.startswith("yuqing/errors/")}
@@ -52,6 +62,8 @@ def summarize(source: str, stats: dict[str, Any], reason: str, ctx: Any) -> Craw
         unchanged=int(stats.get("yuqing/store/unchanged", 0)), dropped=dropped, errors=errors,
         ban_reason=ctx.ban_reason, run_id=ctx.run_id, stored=ctx.runtime is not None,
         paused_until=ctx.paused_until.isoformat() if ctx.paused_until else None,
+        elapsed_seconds=float(stats.get("elapsed_time_seconds") or 0.0),
+        peak_memory_mb=_peak_rss_mb(),
     )
 
 

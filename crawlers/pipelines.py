@@ -136,13 +136,16 @@ class NearDupIndex:
 
     def __init__(self, threshold: float = 0.8, num_perm: int = 64) -> None:
         self.num_perm = num_perm
+        template = MinHash(num_perm=num_perm)
+        self.permutations = template.permutations  # generated once, shared by every sketch
+        self.scheme = template.scheme
         self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self.order: dict[str, int] = {}
 
     def _minhash(self, text: str) -> MinHash | None:
         if len(text) < self.MIN_CHARS:
             return None
-        mh = MinHash(num_perm=self.num_perm)
+        mh = MinHash(num_perm=self.num_perm, permutations=self.permutations, scheme=self.scheme)
         mh.update_batch(list(_shingles(text)))
         return mh
 
@@ -199,7 +202,12 @@ class DedupePipeline(_Stage):
         else:
             self.seen[post_id] = keywords
         if not item.get("repost_of") and not item.get("near_dup_of"):
-            original = self.index.add(post_id, item.get("text") or "")
+            try:
+                original = self.index.add(post_id, item.get("text") or "")
+            except Exception as exc:  # linking is a bonus: never lose the post over it
+                spider.crawler.stats.inc_value("yuqing/errors/near_dup")
+                log.warning("近似重复检测失败 %s: %s", post_id, exc)
+                original = None
             if original:
                 item["near_dup_of"] = original
                 spider.crawler.stats.inc_value("yuqing/near_duplicates")
@@ -219,7 +227,7 @@ class StorePipeline(_Stage):
         spider = self.spider
         if spider.ctx.runtime is None:
             return item
-        self.batch.append(post_from_obj(item))
+        self.batch.append(Post.model_validate(item))  # ValidatePipeline already checked the schema
         if item.get("near_dup_of"):
             self.links[item["id"]] = item["near_dup_of"]
         if len(self.batch) >= self.size:

@@ -33,6 +33,8 @@ class CrawlSummary:
     stored: bool = False
     returncode: int = 0
     message: str = ""
+    elapsed_seconds: float = 0.0
+    peak_memory_mb: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
