@@ -19,19 +19,27 @@ class _Middleware:
         return cls(crawler)
 
 
-class SourceRequestMiddleware(_Middleware):
-    """Send the source's login cookie and proxy (from environment variables named in config/)."""
+class SourceCookieMiddleware(_Middleware):
+    """Send the source's login cookie (from the environment variable named by cookie_env)."""
 
     def process_request(self, request: Request) -> None:
         ctx = getattr(self.crawler.spider, "ctx", None)
-        if ctx is None:
-            return None
-        cookie = ctx.cookie
-        if cookie and b"Cookie" not in request.headers:
-            request.headers[b"Cookie"] = cookie.encode("utf-8")
-        proxy = ctx.proxy
+        cookie = ctx.cookie if ctx is not None else None
+        if cookie and cookie.encode("utf-8") not in (request.headers.get(b"Cookie") or b""):
+            # runs after CookiesMiddleware, which rewrites the header from its jar: append the login
+            jar = request.headers.get(b"Cookie")
+            request.headers[b"Cookie"] = (jar + b"; " if jar else b"") + cookie.encode("utf-8")
+        return None
+
+
+class SourceProxyMiddleware(_Middleware):
+    """Route the source's requests through its proxy (environment variable named by proxy_env)."""
+
+    def process_request(self, request: Request) -> None:
+        ctx = getattr(self.crawler.spider, "ctx", None)
+        proxy = ctx.proxy if ctx is not None else None
         if proxy and "proxy" not in request.meta:
-            request.meta["proxy"] = proxy
+            request.meta["proxy"] = proxy  # read by HttpProxyMiddleware (750)
         return None
 
 

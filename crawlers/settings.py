@@ -34,7 +34,8 @@ YUQING_RETRY_BACKOFF_BASE = 2.0  # seconds; retry n waits base * 2**(n-1)
 YUQING_RETRY_BACKOFF_MAX = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.middlewares.SourceRequestMiddleware": 350,
+    "crawlers.middlewares.SourceProxyMiddleware": 350,  # before HttpProxyMiddleware (750)
+    "crawlers.middlewares.SourceCookieMiddleware": 710,  # after CookiesMiddleware (700)
     "crawlers.middlewares.BackoffMiddleware": 560,
     "crawlers.middlewares.BanDetectionMiddleware": 650,  # sees raw 3xx before RedirectMiddleware
 }

@@ -97,7 +97,23 @@ JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "rss_since": ("rss", "rss", {"feeds": "{url}/province.xml", "since": "2025-06-10T00:00:00+08:00",
                                  "base_url": None}, {}),
     "web_list": ("web_list", "web_list", {"source": "forum", "since": "2025-01-01T00:00:00+08:00"}, {}),
+    # the first answer is a 503: retried after a (tiny) back-off, then the list arrives
+    "retry": ("weibo_hot", "weibo_hot", {}, {"RETRY_TIMES": 2, "YUQING_RETRY_BACKOFF_BASE": 0.05}),
 }
+
+
+def _flaky(site: FixtureSite) -> None:
+    calls = {"n": 0}
+
+    def handler(req: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            from crawlers.testing.site import Reply
+
+            return Reply("busy", 503)
+        return site._reply_from_route(site.routes[0])
+
+    site.route("/ajax/side/hotSearch", handler)
 
 
 @dataclass
@@ -120,6 +136,8 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Craw
     jobs: list[BatchJob] = []
     for name, (fixture, spider, args, settings) in JOBS.items():
         site = sites[name] = FixtureSite(FIXTURES / fixture).start()
+        if name == "retry":
+            _flaky(site)
         job_args = {"base_url": site.url, **{k: v.replace("{url}", site.url) if isinstance(v, str) else v
                                               for k, v in args.items()}}
         jobs.append(BatchJob(spider=spider, output=str(tmp / f"{name}.jsonl"), summary_file=str(tmp / f"{name}.json"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from yuqing.db.models import CrawlRunRow, PostRow
 from yuqing.settings import ROOT, load_settings
 
 
-def _yuqing(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
+def _yuqing(*args: str, config: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ROOT / ".venv" / "bin" / "yuqing"), "--config", str(config), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, capture_output=True, text=True, timeout=180, env={**os.environ, **(env or {})})
 
 
 def _configure(config_file: Path, sources: list[dict]) -> None:
@@ -30,11 +31,16 @@ def test_crawl_command_runs_sources_and_summarises(runtime, config_file, site_fo
     _configure(config_file, [
         {"name": "hot", "spider": "weibo_hot", "download_delay": 0, "base_url": hot.url},
         {"name": "weibo", "spider": "weibo_search", "download_delay": 0, "base_url": weibo.url,
-         "keywords": ["家暴"], "args": {"max_pages": 1}},
+         "keywords": ["家暴"], "args": {"max_pages": 1}, "cookie_env": "YUQING_TEST_WEIBO_COOKIE"},
         {"name": "off", "spider": "rss", "enabled": False},
     ])
-    proc = _yuqing("crawl", "-o", str(tmp_path / "out"), config=config_file)
+    proc = _yuqing("crawl", "-o", str(tmp_path / "out"), config=config_file,
+                   env={"YUQING_TEST_WEIBO_COOKIE": "SUB=secret-cookie"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the login cookie named by cookie_env goes to that source only
+    assert {r.headers.get("Cookie") for r in weibo.requests} == {"SUB=secret-cookie"}
+    assert {r.headers.get("Cookie") for r in hot.requests} == {None}
+    assert "secret-cookie" not in proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "[1/2] hot（weibo_hot）：采集中…"
     assert lines[1].startswith("  hot：完成；获取 2 条，新增 2 条，更新 0 条，丢弃 0 条")

@@ -151,3 +151,9 @@ def test_web_list_from_config_selectors(crawled):
     assert "/thread/104.html" not in paths  # listed before `since`: not fetched
     assert "/thread/103.html" in paths
     assert result.summary.errors == {"item_without_link": 1, "malformed_response": 1}
+
+
+def test_server_error_is_retried_with_backoff(crawled):
+    result, site = crawled["retry"].result, crawled["retry"].site
+    assert [r.path for r in site.requests] == ["/ajax/side/hotSearch", "/ajax/side/hotSearch"]
+    assert len(result.items) == 2 and result.summary.status == "ok"
