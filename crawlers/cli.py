@@ -10,6 +10,8 @@ import typer
 
 if TYPE_CHECKING:
     from crawlers.state import CrawlSummary
+    from yuqing.hooks import CheckResult
+    from yuqing.runtime import Runtime
 
 STATUS_ZH = {"ok": "完成", "banned": "被封禁/验证码", "paused": "暂停中（封禁退避）", "failed": "失败"}
 ERRORS_ZH = {"malformed_response": "响应格式错误", "timeout": "超时", "retry_gave_up": "重试后仍失败",
@@ -17,8 +19,57 @@ ERRORS_ZH = {"malformed_response": "响应格式错误", "timeout": "超时", "r
              "item_without_link": "条目缺少链接", "entry_without_link": "条目缺少链接"}
 
 
+SPIDERS = ("weibo_search", "weibo_web", "weibo_hot", "baidu_news", "sogou_weixin", "rss", "web_list")
+
+
 def register(app: typer.Typer) -> None:
+    from yuqing import hooks
+
     app.command("crawl", help="运行已配置的数据源各一次（每个数据源一个独立进程），结果写入数据库")(crawl)
+    hooks.doctor_check(check_sources)
+
+
+def check_sources(rt: Runtime) -> list[CheckResult]:
+    """`yuqing doctor`: every source names a known spider, has its secrets, and is not paused."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from yuqing.db.models import SourceStateRow
+    from yuqing.hooks import CheckResult
+    from yuqing.settings import secret
+    from yuqing.timeutil import as_aware_utc, fmt_local
+
+    results: list[CheckResult] = []
+    try:
+        with rt.session() as session:
+            states = {row.source: row for row in session.query(SourceStateRow).all()}
+    except SQLAlchemyError:
+        states = {}
+    now = rt.clock.now()
+    for source in rt.settings.sources:
+        name = f"数据源 {source.name}"
+        if source.spider not in SPIDERS:
+            results.append(CheckResult(name, False, f"未知的爬虫“{source.spider}”，可选：{'、'.join(SPIDERS)}"))
+            continue
+        if not source.enabled:
+            results.append(CheckResult(name, True, "已停用", warning=True))
+            continue
+        if source.spider == "web_list" and not all(source.args.get(k) for k in ("list_urls", "item", "link", "text")):
+            results.append(CheckResult(name, False, "web_list 需要在 args 中配置 list_urls、item、link、text 选择器"))
+            continue
+        if source.spider == "rss" and not source.feeds:
+            results.append(CheckResult(name, True, "没有配置 feeds，运行时不会采集任何内容", warning=True))
+            continue
+        state = states.get(source.name)
+        until = as_aware_utc(state.paused_until) if state is not None else None
+        if until is not None and until > now:
+            results.append(CheckResult(name, True, f"因封禁/验证码暂停至 {fmt_local(until)}：{state.last_ban_reason}"
+                                       "（可更换 Cookie/代理，或 yuqing crawl --force 立即重试）", warning=True))
+        elif source.cookie_env and not secret(source.cookie_env, rt.settings):
+            results.append(CheckResult(name, True, f"未设置登录 Cookie（环境变量 {source.cookie_env}），"
+                                       "将以游客身份采集，容易被限流", warning=True))
+        else:
+            results.append(CheckResult(name, True))
+    return results
 
 
 def _reasons(counts: dict[str, int], names: dict[str, str]) -> str:

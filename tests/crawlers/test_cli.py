@@ -79,3 +79,30 @@ def test_run_source_reports_ban_for_the_scheduler(runtime, config_file, site_for
     assert summary.paused_until is not None and "/antispider/" in summary.ban_reason
     log = load_settings(config_file).data_path / "logs" / "crawl-wx.log"
     assert log.exists()
+
+
+def test_doctor_check_reports_paused_and_misconfigured_sources(runtime):
+    from datetime import UTC, datetime, timedelta
+
+    from crawlers.cli import check_sources
+    from yuqing.db.models import SourceStateRow
+    from yuqing.settings import SourceSettings
+    from yuqing.timeutil import SimClock
+
+    runtime.clock = SimClock(datetime(2025, 6, 14, 6, 0, tzinfo=UTC))
+    runtime.settings.sources = [
+        SourceSettings(name="wb", spider="weibo_hot"),
+        SourceSettings(name="bad", spider="nosuch"),
+        SourceSettings(name="forum", spider="web_list"),
+    ]
+    with runtime.session() as s:
+        s.add(SourceStateRow(source="wb", paused_until=datetime(2025, 6, 14, 6, 30, tzinfo=UTC), backoff_level=1,
+                             last_ban_reason="HTTP 418", cursor={}))
+    results = {r.name: r for r in check_sources(runtime)}
+    assert results["数据源 wb"].ok and results["数据源 wb"].warning
+    assert "暂停至 2025-06-14 14:30：HTTP 418" in results["数据源 wb"].detail
+    assert not results["数据源 bad"].ok and "未知的爬虫“nosuch”" in results["数据源 bad"].detail
+    assert not results["数据源 forum"].ok
+    runtime.clock.advance(timedelta(hours=1))  # the pause is over
+    results = {r.name: r for r in check_sources(runtime)}
+    assert results["数据源 wb"].ok and not results["数据源 wb"].warning
