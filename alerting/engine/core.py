@@ -62,7 +62,9 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
     """Group classified posts into incidents and bring those incidents up to date (one transaction)."""
     report = EngineReport()
     embeddings = embeddings or {}
-    rows = list(rows)
+    # originals before the reposts and near-duplicates that point at them, so that a repost
+    # arriving in the same batch as its original joins the original's incident
+    rows = sorted(rows, key=lambda r: bool(r.repost_of or r.near_dup_of or (r.extra or {}).get("repost_of")))
     times = [r.published_at or r.first_seen_at for r in rows if is_crisis(r)]
     pool = grouping.candidates(session, min(times), settings) if times else []
     for row in rows:
