@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 STATUS_ZH = {"ok": "完成", "banned": "被封禁/验证码", "paused": "暂停中（封禁退避）", "failed": "失败"}
 ERRORS_ZH = {"malformed_response": "响应格式错误", "timeout": "超时", "retry_gave_up": "重试后仍失败",
              "bad_card": "无法识别的条目", "long_text_missing": "长文获取失败",
-             "item_without_link": "条目缺少链接", "entry_without_link": "条目缺少链接"}
+             "item_without_link": "条目缺少链接", "entry_without_link": "条目缺少链接",
+             "pipeline_error": "处理出错", "spider_exception": "解析出错", "near_dup": "近似重复检测失败"}
 
 
 SPIDERS = ("weibo_search", "weibo_web", "weibo_hot", "baidu_news", "sogou_weixin", "rss", "web_list")

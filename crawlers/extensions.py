@@ -45,6 +45,9 @@ def summarize(source: str, stats: dict[str, Any], reason: str, ctx: Any) -> Craw
                    and "Timeout" in k)
     if timeouts:
         errors["timeout"] = timeouts
+    crashed = int(stats.get("spider_exceptions/count", 0))
+    if crashed:
+        errors["spider_exception"] = crashed
     gave_up = int(stats.get("retry/max_reached", 0))
     if gave_up:
         errors["retry_gave_up"] = gave_up
@@ -76,7 +79,12 @@ class RunRecorder:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
+
+    def item_error(self, item: Any = None, failure: Any = None, **kwargs: Any) -> None:
+        """A bug in a pipeline lost an item: count it so the run summary shows it."""
+        self.crawler.stats.inc_value("yuqing/errors/pipeline_error")
 
     def spider_opened(self, spider: Any) -> None:
         ctx = getattr(spider, "ctx", None)

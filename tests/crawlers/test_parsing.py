@@ -92,3 +92,24 @@ def test_fixture_site_routes_files_and_callables(tmp_path):
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(f"{site.url}/../etc/passwd")
     assert [r.path for r in site.requests][:2] == ["/api", "/api"]
+
+
+def test_source_settings_become_scrapy_settings_below_the_command_line(monkeypatch):
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawlers.context import CrawlContext
+    from yuqing.settings import Settings, SourceSettings
+
+    source = SourceSettings(name="wb", spider="weibo_search", download_delay=3, concurrency=2,
+                            cookie_env="YUQING_TEST_COOKIE", proxy_env="YUQING_TEST_PROXY")
+    ctx = CrawlContext(settings=Settings(sources=[source]), source_name="wb", source=source, now=NOW)
+    scrapy_settings = ScrapySettings({"DOWNLOAD_DELAY": 2.0})
+    scrapy_settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8, priority="cmdline")
+    ctx.apply_source_settings(SimpleNamespace(settings=scrapy_settings))
+    assert scrapy_settings.getfloat("DOWNLOAD_DELAY") == 3
+    assert scrapy_settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 8  # -s on the command line wins
+    monkeypatch.setenv("YUQING_TEST_COOKIE", "SUB=x")
+    monkeypatch.setenv("YUQING_TEST_PROXY", "http://127.0.0.1:3128")
+    assert (ctx.cookie, ctx.proxy) == ("SUB=x", "http://127.0.0.1:3128")
