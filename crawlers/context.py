@@ -92,8 +92,8 @@ class CrawlContext:
 
     # -- per-source options from config/ ----------------------------------------
     def apply_source_settings(self, crawler: Crawler) -> None:
-        if self.source is None:
-            return
+        if self.source is None or getattr(crawler.settings, "frozen", False):
+            return  # a crawler built elsewhere with frozen settings keeps its own
         crawler.settings.set("DOWNLOAD_DELAY", self.source.download_delay, priority="spider")
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", self.source.concurrency, priority="spider")
 

@@ -19,7 +19,7 @@ SEARCH_TYPES = {"1": "综合", "61": "实时"}
 
 def weibo_post(mblog: dict[str, Any]) -> dict[str, Any]:
     """A raw post (normalised later by the pipelines) from an mblog object."""
-    user = mblog.get("user") or {}
+    user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
     region = str(mblog.get("region_name") or "").replace("发布于", "").strip()
     post: dict[str, Any] = {
         "id": f"weibo:{mblog['id']}",
@@ -52,8 +52,9 @@ class WeiboSearchSpider(BaseSpider):
         super().setup()
         self.search_type = str(getattr(self, "type", None) or self.ctx.option("type", "1"))
         if not self.ctx.cookie:
-            self.logger.warning("未设置微博登录 Cookie（%s），以游客身份采集，可能被限流",
-                                self.ctx.source.cookie_env if self.ctx.source else "cookie_env")
+            where = (self.ctx.source.cookie_env if self.ctx.source and self.ctx.source.cookie_env
+                     else "数据源未配置 cookie_env")
+            self.logger.warning("未设置微博登录 Cookie（%s），以游客身份采集，可能被限流", where)
 
     def page_url(self, keyword: str, page: int) -> str:
         cid = quote(f"100103type={self.search_type}&q={keyword}", safe="")
@@ -85,7 +86,7 @@ class WeiboSearchSpider(BaseSpider):
             try:
                 yield from self._emit(mblog)
                 entries.append((f"weibo:{mblog['id']}", mblog.get("created_at")))
-            except (KeyError, TypeError, ValueError) as exc:
+            except Exception as exc:  # one odd card never costs the rest of the page
                 self.crawler.stats.inc_value("yuqing/errors/bad_card")
                 self.logger.warning("跳过无法识别的微博卡片: %s", exc)
         if not entries or page >= self.max_pages or self.page_exhausted(entries):

@@ -155,3 +155,26 @@ class FixtureSite:
                 return
 
         return _Handler
+
+
+def main() -> None:
+    """`python -m crawlers.testing.site DIR [--port N]`: serve a fixture directory (demo replay site)."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description="本地模拟站点：按 routes.json 或文件路径提供页面")
+    parser.add_argument("directory")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    opts = parser.parse_args()
+    with FixtureSite(opts.directory, host=opts.host, port=opts.port) as site:
+        print(f"模拟站点已启动：{site.url}（目录 {opts.directory}），Ctrl+C 退出", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -113,3 +113,24 @@ def test_source_settings_become_scrapy_settings_below_the_command_line(monkeypat
     monkeypatch.setenv("YUQING_TEST_COOKIE", "SUB=x")
     monkeypatch.setenv("YUQING_TEST_PROXY", "http://127.0.0.1:3128")
     assert (ctx.cookie, ctx.proxy) == ("SUB=x", "http://127.0.0.1:3128")
+
+
+def test_invalid_items_are_dropped_and_counted(config_file):
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.pipelines import NormalizePipeline, ValidatePipeline
+    from crawlers.spiders.weibo_hot import WeiboHotSpider
+
+    crawler = get_crawler(WeiboHotSpider, {"YUQING_STORE": "0", "YUQING_NOW": "2025-06-14T14:00:00+08:00"})
+    crawler.spider = WeiboHotSpider.from_crawler(crawler)
+    normalize, validate = NormalizePipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler)
+    good = validate.process_item(normalize.process_item({"id": "x:1", "platform": "web", "text": "<b>好</b>",
+                                                         "likes": "1.2万"}))
+    assert good == {"id": "x:1", "platform": "web", "text": "好", "likes": 12000,
+                    "fetched_at": "2025-06-14T14:00:00+08:00"}
+    for bad in ({"id": "", "platform": "web", "text": "空 id"}, {"id": "x:2", "text": "没有 platform"},
+                {"id": "x:3", "platform": "web", "text": "t", "url": 5}):
+        with pytest.raises(DropItem, match="不符合帖子格式"):
+            validate.process_item(normalize.process_item(bad))
+    assert crawler.stats.get_value("yuqing/dropped/invalid") == 3
