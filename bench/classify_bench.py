@@ -33,7 +33,7 @@ def _posts(n: int):
 
     examples, _ = load_corpus()
     test = by_split(examples)["test"]
-    reps = [test[i % len(test)] for i in range(max(n, len(test)))]
+    reps = [test[i % len(test)].post for i in range(max(n, len(test)))]
     return test, reps
 
 
@@ -52,11 +52,23 @@ def run_variant(name: str, n: int, threads: int, base_dir: str) -> dict:
     torch.set_num_threads(threads)
     settings = load_settings()
     test, posts = _posts(n)
+    if name.startswith("load_"):  # vocabulary comparison: load the base and embed the posts
+        from classifier.base import embed_texts, load_base
+
+        t0 = time.perf_counter()
+        base = load_base(Path(base_dir))
+        load_s = time.perf_counter() - t0
+        texts = [p.full_text for p in posts]
+        t = time.perf_counter()
+        embed_texts(base, texts, max_length=128)
+        return {"variant": name, "posts_per_s": len(texts) / (time.perf_counter() - t), "load_s": load_s,
+                "macro_f1": None}
+    trimmed = base_dir.split("|")[0]
     t0 = time.perf_counter()
-    clf = Classifier(Path(base_dir), model_dir_of(settings), threads=threads, batch_size=32)
+    clf = Classifier(Path(trimmed), model_dir_of(settings), threads=threads, batch_size=32)
     load_s = time.perf_counter() - t0
     if name == "baseline":
-        return _baseline(clf, test, posts, load_s, base_dir)
+        return _baseline(clf, test, posts, load_s, base_dir.split("|")[1])
     clf.cascade = name != "no_cascade"
     if name == "int8":
         clf.lower = torch.ao.quantization.quantize_dynamic(clf.lower, {torch.nn.Linear}, dtype=torch.qint8)
@@ -73,16 +85,19 @@ def _baseline(clf, test, posts, load_s: float, base_dir: str) -> dict:
     import torch
     from transformers import BertModel
 
-    from classifier.base import encode_batch
+    from classifier.base import encode_batch, load_tokenizer
     from classifier.features import model_text
 
     full = BertModel.from_pretrained(base_dir, add_pooling_layer=False).eval()
+    tokenizer = load_tokenizer(Path(base_dir))
     # give the full model our fine-tuned top layer and heads so the figures are comparable
-    full.encoder.layer[-len(clf.top.layers):] = clf.top.layers
+    n_top = len(clf.top.layers)
+    for k in range(n_top):
+        full.encoder.layer[len(full.encoder.layer) - n_top + k] = clf.top.layers[k]
 
     def predict(batch_posts):
         texts = [model_text(p) for p in batch_posts]
-        ids, mask = encode_batch(clf.tokenizer, texts, 256, clf.pad_id)
+        ids, mask = encode_batch(tokenizer, texts, 256, clf.pad_id)
         pad = 256 - ids.shape[1]
         ids = torch.nn.functional.pad(ids, (0, pad), value=clf.pad_id)
         mask = torch.nn.functional.pad(mask, (0, pad), value=0)
@@ -106,7 +121,7 @@ def child(args) -> None:
     print("RESULT " + json.dumps(out))
 
 
-def spawn(variant: str, args, base_dir: Path) -> dict:
+def spawn(variant: str, args, base_dir: Path | str) -> dict:
     cmd = [sys.executable, __file__, "--child", "--variant", variant, "--posts", str(args.posts),
            "--threads", str(args.threads), "--base-dir", str(base_dir)]
     env = dict(os.environ, TRANSFORMERS_VERBOSITY="error", TOKENIZERS_PARALLELISM="false",
@@ -144,13 +159,12 @@ def main() -> None:
     lengths = sorted(len(p.full_text) for p in posts)
     print(f"帖子 {len(posts)} 条（测试集 {len(test)} 条重复），长度中位数 {lengths[len(lengths) // 2]} 字，"
           f"线程 {args.threads}")
-    rows = [spawn("baseline", args, full)]
+    rows = [spawn("baseline", args, f"{trimmed}|{full}")]
     for v in ("cascade", "no_cascade", "int8"):
         rows.append(spawn(v, args, trimmed))
     if args.vocab:
-        r = spawn("cascade", args, full)
-        r["variant"] = "cascade_full_vocab"
-        rows.append(r)
+        rows.append(spawn("load_trimmed", args, trimmed))
+        rows.append(spawn("load_full", args, full))
     base = rows[0]["posts_per_s"]
     print(f"{'variant':<20}{'posts/s':>10}{'x baseline':>12}{'load s':>8}{'peak RSS MB':>13}{'test macro-F1':>15}")
     for r in rows:

@@ -49,9 +49,8 @@ class Classifier:
         self.version: str = self.card["version"]
         cfg = TopConfig(**self.card["top_config"])
         base = load_base(base_dir)
-        if base.info["vocab_size"] != self.card["base"]["vocab_size"]:
-            raise YuqingError(f"基座模型词表（{base.info['vocab_size']}）与分类模型训练时（{self.card['base']['vocab_size']}）"
-                              "不一致。请用相同参数重新运行 `yuqing model prepare`，或重新训练。")
+        # adapters and heads never touch the embeddings: a trimmed or a full-vocabulary base gives
+        # the same result for text in the kept characters (see convert.chinese_piece_ids)
         self.tokenizer, self.pad_id = base.tokenizer, base.pad_id
         self.lower, self.top = split_base(base.model, cfg)
         state = load_file(str(model_dir / "adapter.safetensors"))

@@ -127,7 +127,7 @@ def train_cmd(
 
     from classifier.api import Classifier, model_dir_of
     from classifier.base import base_path
-    from classifier.convert import prepare
+    from classifier.convert import is_prepared, prepare
     from classifier.corpus import CORPUS_DIR, by_split, load_corpus
     from classifier.evaluate import evaluate_examples, render
     from classifier.model_card import write_model_card
@@ -140,7 +140,8 @@ def train_cmd(
         console.print(f"[yellow]跳过[/yellow] {p}", markup=True, highlight=False)
     if not examples:
         raise InputError(f"没有找到标注语料：{corpus or CORPUS_DIR}/*.jsonl")
-    prepare(base_path(settings))
+    if not is_prepared(base_path(settings)):  # keep a --full-vocab conversion if that is what exists
+        prepare(base_path(settings))
     out = output or model_dir_of(settings)
     ts = TrainSettings(seed=seed, epochs=epochs, threads=settings.classifier.threads)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -147,7 +147,7 @@ def bert_config(e5: E5File, vocab_size: int, pad_id: int) -> dict:
     }
 
 
-def convert(out_dir: Path, *, trim: bool = False, source: Path | None = None) -> dict:
+def convert(out_dir: Path, *, trim: bool = True, source: Path | None = None) -> dict:
     """Write ``config.json``, ``model.safetensors``, ``tokenizer.json`` and ``conversion.json``."""
     from safetensors.numpy import save_file
 
@@ -185,7 +185,7 @@ def is_prepared(out_dir: Path, trim: bool | None = None) -> bool:
     return trim is None or info.get("trimmed") == trim
 
 
-def prepare(out_dir: Path, *, trim: bool = False, force: bool = False) -> tuple[bool, dict]:
+def prepare(out_dir: Path, *, trim: bool = True, force: bool = False) -> tuple[bool, dict]:
     """Idempotent: convert only when the directory is missing or stale. Returns (converted, info)."""
     if not force and is_prepared(out_dir, trim):
         return False, json.loads((out_dir / "conversion.json").read_text())
