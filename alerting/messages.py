@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yuqing.domain import CATEGORY_ZH, SEVERITY_INFO, STAGE_ZH, Category, Severity, Stage
+from yuqing.domain import (
+    SEVERITY_INFO,
+    Severity,
+    category_zh,
+    severity_zh,
+    stage_zh,
+)
 from yuqing.privacy import mask
 from yuqing.settings import Settings
 from yuqing.timeutil import fmt_duration, fmt_local, parse_datetime, to_utc
@@ -45,25 +51,7 @@ def kind_zh(payload: dict[str, Any]) -> str:
         KIND_ZH.get(payload.get("kind", ""), "通知")
 
 
-def category_zh(value: str | None) -> str:
-    try:
-        return CATEGORY_ZH[Category(value)] if value else "—"
-    except ValueError:
-        return str(value)
 
-
-def severity_zh(value: int | None) -> str:
-    try:
-        return Severity(int(value or 0)).label
-    except ValueError:
-        return str(value)
-
-
-def stage_zh(value: str | None) -> str:
-    try:
-        return STAGE_ZH[Stage(value)] if value else "—"
-    except ValueError:
-        return str(value)
 
 
 def time_left(payload: dict[str, Any], now: datetime) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from web import charts
-from yuqing.domain import Category, Severity, Stage
+from yuqing.domain import Category, Severity, Stage, category_zh, severity_zh, stage_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_duration, fmt_local, iso_shanghai
 
@@ -18,9 +18,9 @@ env.filters.update(
     iso=iso_shanghai,
     mask=mask,
     duration=fmt_duration,
-    category_zh=lambda c: Category(c).zh if c else "—",
-    severity_zh=lambda s: Severity(int(s)).label if s is not None else "—",
+    category_zh=category_zh,
+    severity_zh=lambda s: severity_zh(s) if s is not None else "—",
     severity_colour=lambda s: Severity(int(s or 0)).colour,
-    stage_zh=lambda s: Stage(s).zh if s else "—",
+    stage_zh=stage_zh,
 )
 env.globals.update(charts=charts, Category=Category, Severity=Severity, Stage=Stage)

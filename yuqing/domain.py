@@ -204,3 +204,31 @@ class Incident(BaseModel):
         if self.clock_started_at is None or self.detected_at is None:
             return None
         return max(0.0, (self.detected_at - self.clock_started_at).total_seconds())
+
+
+def category_zh(value: str | None) -> str:
+    """Chinese name of a category value; "—" when missing, the raw value when unknown."""
+    if not value:
+        return "—"
+    try:
+        return Category(value).zh
+    except ValueError:
+        return str(value)
+
+
+def severity_zh(value: int | None) -> str:
+    """Full Chinese severity label, e.g. '重大（II级·橙色）'; the raw value when out of range."""
+    try:
+        return Severity(int(value or 0)).label
+    except ValueError:
+        return str(value)
+
+
+def stage_zh(value: str | None) -> str:
+    """Chinese name of a stage value; "—" when missing, the raw value when unknown."""
+    if not value:
+        return "—"
+    try:
+        return Stage(value).zh
+    except ValueError:
+        return str(value)

@@ -5,29 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from yuqing.db.models import IncidentRow
-from yuqing.domain import CATEGORY_ZH, STAGE_ZH, Category, Severity, Stage
+from yuqing.domain import category_zh, severity_zh, stage_zh
 from yuqing.timeutil import fmt_duration, fmt_local
-
-
-def category_zh(value: str | None) -> str:
-    try:
-        return CATEGORY_ZH[Category(value)]
-    except ValueError:
-        return str(value)
-
-
-def severity_zh(value: int | None) -> str:
-    try:
-        return Severity(int(value or 0)).label
-    except ValueError:
-        return str(value)
-
-
-def stage_zh(value: str | None) -> str:
-    try:
-        return STAGE_ZH[Stage(value)]
-    except ValueError:
-        return str(value)
 
 
 def time_left(incident: IncidentRow, now: datetime) -> str:

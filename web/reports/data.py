@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yuqing.db.models import ChecklistItemRow, IncidentPostRow, IncidentRow, PostRow, StageHistoryRow
-from yuqing.domain import Category, Severity, Stage
+from yuqing.domain import Category, Stage
 from yuqing.timeutil import SHANGHAI
 
 
@@ -174,10 +174,3 @@ def collect_incident(session: Session, incident_id: int, now: datetime) -> Repor
                            "due_at": i.due_at} for i in overdue]
     return data
 
-
-def category_zh(value: str) -> str:
-    return Category(value).zh
-
-
-def severity_zh(value: int) -> str:
-    return Severity(int(value)).label

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.reports.data import IncidentLine, ReportData, category_zh, severity_zh
-from yuqing.domain import Stage
+from web.reports.data import IncidentLine, ReportData
+from yuqing.domain import Stage, category_zh, severity_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_local
 
@@ -57,7 +57,7 @@ def to_markdown(data: ReportData) -> str:
             out += ["", f"## {heading}", ""] + [_incident_md(i) for i in lines]
     if data.stage_history:
         out += ["", "## 处置经过", ""] + [
-            f"- {fmt_local(h['at'])} {Stage(h['from']).zh if h['from'] else '—'} → {Stage(h['to']).zh}"
+            f"- {fmt_local(h['at'])} {stage_zh(h['from'])} → {stage_zh(h['to'])}"
             f"（{h['actor']}：{h['reason'] or '—'}）" for h in data.stage_history]
     if data.overdue_items:
         out += ["", "## 逾期待办", ""] + [f"- 事件#{o['incident_id']}：{o['text']}（{o['role']}，应于 {fmt_local(o['due_at'])}）"
@@ -72,7 +72,7 @@ def to_markdown(data: ReportData) -> str:
 def to_html(data: ReportData, standalone: bool = True) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters.update(local=fmt_local, mask=mask, category_zh=category_zh, severity_zh=severity_zh,
-                       stage_zh=lambda s: Stage(s).zh if s else "—")
+                       stage_zh=stage_zh)
     return env.get_template("report_body.html").render(data=data, rows=summary_rows(data), standalone=standalone)
 
 
@@ -118,8 +118,8 @@ def to_docx(data: ReportData) -> bytes:
     if data.stage_history:
         doc.add_heading("处置经过", level=1)
         for h in data.stage_history:
-            doc.add_paragraph(f"{fmt_local(h['at'])} {Stage(h['from']).zh if h['from'] else '—'} → "
-                              f"{Stage(h['to']).zh}（{h['actor']}：{h['reason'] or '—'}）", style="List Bullet")
+            doc.add_paragraph(f"{fmt_local(h['at'])} {stage_zh(h['from'])} → "
+                              f"{stage_zh(h['to'])}（{h['actor']}：{h['reason'] or '—'}）", style="List Bullet")
     if data.overdue_items:
         doc.add_heading("逾期待办", level=1)
         for o in data.overdue_items:
