@@ -40,6 +40,9 @@ BAIDU_NEWS = {
 # -- sogou_weixin: weixin.sogou.com/weixin?type=2 ---------------------------------------
 SOGOU_WEIXIN = {
     "item": "ul.news-list li",
+    "list": "ul.news-list",
+    # an empty result: Sogou's "no result" block, or the list container with nothing in it
+    "no_result": "#noresult_part1_container, div.noresult_part1_container",
     "title_link": "div.txt-box h3 a",
     "summary": "p.txt-info",
     "account": "div.s-p a.account::text, div.s-p span.all-time-y2::text",

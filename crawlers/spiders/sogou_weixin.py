@@ -62,7 +62,7 @@ class SogouWeixinSpider(BaseSpider):
             if not self.skip_old(post):
                 yield post
         if not entries:
-            if not items:
+            if not items and not response.css(SEL["no_result"]) and not response.css(SEL["list"]):
                 self.malformed(response, "搜狗微信结果页没有找到文章列表")
             return
         if response.css(SEL["next"]).get() and page < self.max_pages and not self.page_exhausted(entries):

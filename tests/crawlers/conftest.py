@@ -92,6 +92,7 @@ JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "baidu_ban": ("baidu_news", "baidu_news", {"keywords": "验证"}, {}),
     "sogou": ("sogou_weixin", "sogou_weixin", {"keywords": "家暴"}, {}),
     "sogou_ban": ("sogou_weixin", "sogou_weixin", {"keywords": "验证"}, {}),
+    "sogou_empty": ("sogou_weixin", "sogou_weixin", {"keywords": "冷门词,改版"}, {}),
     "rss": ("rss", "rss", {"feeds": "{url}/province.xml,{url}/news.atom,{url}/broken.xml,{url}/missing.xml",
                            "base_url": None}, {}),
     "rss_since": ("rss", "rss", {"feeds": "{url}/province.xml", "since": "2025-06-10T00:00:00+08:00",

@@ -107,6 +107,12 @@ def test_sogou_weixin_items_and_antispider(crawled):
     assert banned.items == []
 
 
+def test_sogou_no_result_page_is_not_malformed_but_a_changed_layout_is(crawled):
+    result = crawled["sogou_empty"].result
+    assert result.items == [] and result.summary.status == "ok"
+    assert result.summary.errors == {"malformed_response": 1}  # only the changed layout (改版), not 冷门词
+
+
 def test_rss_gbk_atom_broken_and_missing_feeds(crawled):
     result = crawled["rss"].result
     _valid(result.items)
