@@ -19,11 +19,18 @@ from search import aggs
 from search.documents import FOLDED, post_view
 from search.highlight import highlight
 from search.sortkeys import ENGAGEMENT_KEY, TIME_KEY
-from search.tantivy_query import CHAR_TOKENIZER, build_query, char_analyzer
+from search.tantivy_query import (
+    BIGRAM_TOKENIZER,
+    CHAR_TOKENIZER,
+    FOLDED_BI,
+    bigram_text,
+    build_query,
+    char_analyzer,
+)
 from search.types import IndexError_, PostIndex, SearchRequest, SearchResult
 from yuqing.query import Node
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the folded_bi bigram field
 _VERSION_FILE = "yuqing-schema-version"
 _RAW = ("id", "platform", "author", "source", "category", "keywords")
 _FIELD_OF = {"published_at": "published_at", "severity": "severity", "platform": "platform",
@@ -35,6 +42,7 @@ def _schema() -> tantivy.Schema:
     for name in _RAW:
         sb.add_text_field(name, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field(FOLDED, stored=False, tokenizer_name=CHAR_TOKENIZER, index_option="position")
+    sb.add_text_field(FOLDED_BI, stored=False, tokenizer_name=BIGRAM_TOKENIZER, index_option="position")
     sb.add_date_field("published_at", indexed=True, fast=True)
     sb.add_integer_field("severity", indexed=True, fast=True)
     sb.add_integer_field("engagement", indexed=True, fast=True)
@@ -137,6 +145,7 @@ class EmbeddedIndex(PostIndex):
         for kw in doc.get("keywords") or []:
             d.add_text("keywords", str(kw))
         d.add_text(FOLDED, doc[FOLDED])
+        d.add_text(FOLDED_BI, bigram_text(doc[FOLDED]))
         d.add_date("published_at", _parse_time(doc["published_at"]))
         if doc.get("severity") is not None:
             d.add_integer("severity", int(doc["severity"]))
