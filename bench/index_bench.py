@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from search import SearchRequest  # noqa: E402
 from search.documents import folded_text, post_view  # noqa: E402
-from search.embedded import EmbeddedIndex  # noqa: E402
+from search.embedded import SCHEMA_VERSION, EmbeddedIndex  # noqa: E402
 from search.sortkeys import ENGAGEMENT_KEY, TIME_KEY, engagement_key, time_key  # noqa: E402
 from yuqing.query import compile_matcher, parse  # noqa: E402
 
@@ -111,8 +111,14 @@ def baseline_scan(folded: list[str], reqs: list[SearchRequest], times: list[str]
     return statistics.median(lat)
 
 
+def index_dir(cache: Path, size: int, kind: str = "embedded") -> Path:
+    """Cached index of `size` generated posts; the schema version is part of the name, so a
+    schema change builds a new one instead of opening an old one."""
+    return cache / f"{kind}-v{SCHEMA_VERSION}-{size}"
+
+
 def embedded(size: int, cache: Path, reqs: list[SearchRequest]) -> None:
-    path = cache / f"embedded-{size}"
+    path = index_dir(cache, size)
     folded_file = cache / f"folded-{size}.jsonl"
     # 1. indexing rate on a fresh sample index (engine only, documents prebuilt)
     sample = min(size, 50_000)
@@ -193,14 +199,15 @@ def elastic(size: int, reqs: list[SearchRequest], cache: Path) -> None:
         p50, p95, avg = timed(idx, reqs)
         print(f"elasticsearch search   : p50 {p50:.1f} ms, p95 {p95:.1f} ms at {size:,} posts (noida-db)  "
               f"avg hits {avg:,}")
-        small = EmbeddedIndex(cache / f"embedded-es-{size}", writer=True)
+        small_path = index_dir(cache, size, "embedded-es")
+        small = EmbeddedIndex(small_path, writer=True)
         if not small.exists() or small.count() != size:
             shutil.rmtree(small.path, ignore_errors=True)
-            small = EmbeddedIndex(cache / f"embedded-es-{size}", writer=True)
+            small = EmbeddedIndex(small_path, writer=True)
             small.create()
             small.upsert(docs)
         small.close()
-        p50, p95, _ = timed(EmbeddedIndex(cache / f"embedded-es-{size}"), reqs)
+        p50, p95, _ = timed(EmbeddedIndex(small_path), reqs)
         print(f"embedded, same size    : p50 {p50:.1f} ms, p95 {p95:.1f} ms at {size:,} posts (for comparison)")
         idx.close()
     finally:  # the console script wraps the server binary: stop the whole process group

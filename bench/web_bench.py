@@ -43,7 +43,7 @@ PASSWORD = "bench-password-1"
 def build_index(size: int, cache: Path) -> Path:
     from search.embedded import EmbeddedIndex
 
-    path = cache / f"embedded-{size}"
+    path = index_bench.index_dir(cache, size)  # shared with bench/index_bench.py
     if path.exists():
         return path
     idx = EmbeddedIndex(path, writer=True, heap_bytes=300_000_000)
