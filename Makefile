@@ -44,9 +44,11 @@ test: $(STAMP) browser
 	$(VENV)/bin/pytest -q -x --durations=15 tests
 
 # --- operators -----------------------------------------------------------------
+# Set-up steps are idempotent; `yuqing doctor` then refuses to start a broken configuration.
 run: $(STAMP)
-	$(VENV)/bin/yuqing doctor
+	$(VENV)/bin/yuqing model prepare
 	$(VENV)/bin/yuqing init
+	$(VENV)/bin/yuqing doctor
 	$(VENV)/bin/yuqing run
 
 bench: $(STAMP)
