@@ -83,24 +83,23 @@ def user_passwd(username: str, password: str = typer.Option(..., "--password", p
     console.print(f"已修改用户 {username} 的密码")
 
 
-@user_app.command("disable", help="停用用户")
-def user_disable(username: str) -> None:
+def _set_active(username: str, active: bool) -> None:
     from web.auth import set_active
 
     rt = runtime()
     with rt.session() as s:
-        set_active(s, username, False, rt.clock.now(), actor="cli")
-    console.print(f"已停用用户 {username}")
+        set_active(s, username, active, rt.clock.now(), actor="cli")
+    console.print(f"已{'启用' if active else '停用'}用户 {username}")
+
+
+@user_app.command("disable", help="停用用户")
+def user_disable(username: str) -> None:
+    _set_active(username, False)
 
 
 @user_app.command("enable", help="启用用户")
 def user_enable(username: str) -> None:
-    from web.auth import set_active
-
-    rt = runtime()
-    with rt.session() as s:
-        set_active(s, username, True, rt.clock.now(), actor="cli")
-    console.print(f"已启用用户 {username}")
+    _set_active(username, True)
 
 
 @user_app.command("list", help="列出用户")
