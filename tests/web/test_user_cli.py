@@ -1,0 +1,41 @@
+"""`yuqing user add|disable|enable|passwd|list` through the real CLI, and its effect on login."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from web.auth import authenticate
+from yuqing.runtime import Runtime
+
+
+def _yuqing(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "yuqing.cli.main", "--config", str(config), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _login(config: Path, password: str) -> str:
+    rt = Runtime.load(str(config))
+    with rt.session() as s:
+        user, reason = authenticate(s, "zhang", password, rt.clock.now(), 5, 15)
+    rt.close()
+    return "ok" if user else reason
+
+
+def test_user_lifecycle(runtime: Runtime, config_file: Path) -> None:
+    assert _yuqing(config_file, "user", "add", "zhang", "--role", "duty", "--password", "first-pass-1").returncode == 0
+    dup = _yuqing(config_file, "user", "add", "zhang", "--role", "duty", "--password", "first-pass-1")
+    assert dup.returncode == 1 and "已存在" in dup.stderr and "Traceback" not in dup.stderr
+    bad = _yuqing(config_file, "user", "add", "li", "--role", "boss", "--password", "first-pass-1")
+    assert bad.returncode == 1 and "角色必须是" in bad.stderr
+    short = _yuqing(config_file, "user", "add", "li", "--role", "duty", "--password", "short")
+    assert short.returncode == 1 and "密码至少" in short.stderr
+    assert _login(config_file, "first-pass-1") == "ok"
+    assert _yuqing(config_file, "user", "disable", "zhang").returncode == 0
+    assert "停用" in _login(config_file, "first-pass-1")
+    assert _yuqing(config_file, "user", "enable", "zhang").returncode == 0
+    assert _yuqing(config_file, "user", "passwd", "zhang", "--password", "second-pass-2").returncode == 0
+    assert _login(config_file, "second-pass-2") == "ok"
+    listing = _yuqing(config_file, "user", "list")
+    assert "zhang" in listing.stdout and "值班员" in listing.stdout and "启用" in listing.stdout
