@@ -54,8 +54,14 @@ def _ids(raw: str, errors: dict[str, str], name: str, as_int: bool) -> list[Any]
     return parts
 
 
-def run(rt: Runtime, action: str, incident_id: int, actor: str, form: dict[str, Any]) -> str:
-    """Validate, then perform one action in one transaction. Returns a Chinese confirmation."""
+@dataclass(frozen=True)
+class Outcome:
+    message: str  # Chinese confirmation
+    incident_id: int  # where to look next (the new incident after a split)
+
+
+def run(rt: Runtime, action: str, incident_id: int, actor: str, form: dict[str, Any]) -> Outcome:
+    """Validate, then perform one action in one transaction."""
     from alerting import actions as engine
 
     now = rt.clock.now()
@@ -99,14 +105,10 @@ def run(rt: Runtime, action: str, incident_id: int, actor: str, form: dict[str, 
         done = "已拆分为新事件"
     else:
         raise YuqingError(f"未知操作：{action}")
-    if errors:
-        raise FormErrors(errors)
-    with rt.session() as s:
-        result = call(s)
-    if action == "split" and result is not None:
-        new_id = getattr(result, "id", result)
-        return f"{done}（新事件 #{new_id}）"
-    return done
+    result = _apply(rt, call, errors)
+    if action == "split":
+        return Outcome(f"{done}（新事件 #{result.id}）", result.id)
+    return Outcome(done, incident_id)
 
 
 def checklist(rt: Runtime, incident_id: int, item_id: str, op: str, actor: str, form: dict[str, Any]) -> str:
@@ -128,8 +130,13 @@ def checklist(rt: Runtime, incident_id: int, item_id: str, op: str, actor: str, 
         done = "已改派"
     else:
         raise YuqingError(f"未知操作：{op}")
+    _apply(rt, call, errors)
+    return done
+
+
+def _apply(rt: Runtime, call: Callable[..., Any], errors: dict[str, str]) -> Any:
+    """Nothing is saved when a field is wrong; otherwise one transaction."""
     if errors:
         raise FormErrors(errors)
     with rt.session() as s:
-        call(s)
-    return done
+        return call(s)

@@ -177,3 +177,15 @@ def test_reports_in_three_formats(client: TestClient, web_rt: Runtime) -> None:
 def test_openapi_describes_the_api(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert "/api/board" in spec["paths"] and "/api/incidents/{incident_id}/{action}" in spec["paths"]
+
+
+def test_split_moves_posts_to_a_new_incident_and_names_it(client: TestClient, web_rt: Runtime) -> None:
+    token = login(client, "resp1")
+    inc = _incident_id(web_rt)
+    resp = client.post(f"/incidents/{inc}/do/split", data={"csrf_token": token, "post_ids": "w:2"},
+                       follow_redirects=False)
+    assert resp.status_code == 303
+    with web_rt.session() as s:
+        new_id = max(s.scalars(select(IncidentRow.id)))
+    assert new_id != inc and resp.headers["location"] == f"/incidents/{new_id}"
+    assert [p["id"] for p in client.get(f"/api/incidents/{new_id}").json()["posts"]] == ["w:2"]

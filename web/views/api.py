@@ -3,6 +3,7 @@ state-changing calls send the session's token in the X-CSRF-Token header (GET /a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -81,26 +82,27 @@ def act(incident_id: int, action: str, body: ActionBody, request: Request,
     if action not in ("ack", "advance", "respond", "dismiss", "close", "merge", "split"):
         raise HTTPException(404, f"未知操作：{action}")
     require(user, "ack" if action == "ack" else "respond")
-    try:
-        message = actions.run(rt_of(request), action, incident_id, user.username, body.model_dump())
-    except actions.FormErrors as exc:
-        raise HTTPException(422, exc.errors) from None
-    except YuqingError as exc:
-        raise HTTPException(409, str(exc)) from None
-    return {"ok": True, "message": message}
+    outcome = _perform(lambda: actions.run(rt_of(request), action, incident_id, user.username, body.model_dump()))
+    return {"ok": True, "message": outcome.message, "incident_id": outcome.incident_id}
 
 
 @router.post("/incidents/{incident_id}/checklist/{item_id}/{op}", dependencies=[Depends(verify_csrf)])
 def checklist(incident_id: int, item_id: str, op: str, body: ActionBody, request: Request,
               user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     require(user, "respond")
+    message = _perform(lambda: actions.checklist(rt_of(request), incident_id, item_id, op, user.username,
+                                                 body.model_dump()))
+    return {"ok": True, "message": message}
+
+
+def _perform(call: Callable[[], Any]) -> Any:
+    """Field errors → 422 with a message per field; refusals by the engine/playbooks → 409."""
     try:
-        message = actions.checklist(rt_of(request), incident_id, item_id, op, user.username, body.model_dump())
+        return call()
     except actions.FormErrors as exc:
         raise HTTPException(422, exc.errors) from None
     except YuqingError as exc:
         raise HTTPException(409, str(exc)) from None
-    return {"ok": True, "message": message}
 
 
 @router.post("/drafts/check", dependencies=[Depends(verify_csrf)])

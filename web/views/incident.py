@@ -41,16 +41,13 @@ async def act(incident_id: int, action: str, request: Request, user: CurrentUser
     require(user, "ack" if action == "ack" else "respond")
     form = dict(await request.form())
     try:
-        message = actions.run(rt_of(request), action, incident_id, user.username, form)
+        outcome = actions.run(rt_of(request), action, incident_id, user.username, form)
     except actions.FormErrors as exc:
         return _render(request, user, incident_id, errors=exc.errors, form={"action": action, **form}, status=400)
     except YuqingError as exc:
         return _render(request, user, incident_id, error=str(exc), form={"action": action, **form}, status=409)
-    request.session["flash"] = message
-    target = incident_id
-    if action == "split" and "新事件 #" in message:
-        target = int(message.rsplit("#", 1)[1].rstrip("）"))
-    return RedirectResponse(f"/incidents/{target}", status_code=303)
+    request.session["flash"] = outcome.message
+    return RedirectResponse(f"/incidents/{outcome.incident_id}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/checklist/{item_id}/{op}", include_in_schema=False,
