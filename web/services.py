@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,7 +60,12 @@ class BoardRow:
                 "detection_lag_seconds": self.detection_lag_s}
 
 
-def board_rows(session: Session) -> list[BoardRow]:
+SPARKLINE_WINDOW = timedelta(hours=48)
+
+
+def board_rows(session: Session, now: datetime) -> list[BoardRow]:
+    """Open incidents for the board; the heat sparkline shows the last 48 hours (the board refreshes
+    every few seconds, so it never loads an incident's whole heat history)."""
     incidents = list(session.scalars(select(IncidentRow).where(
         IncidentRow.stage.in_(OPEN_STAGES), IncidentRow.merged_into.is_(None))))
     ids = [i.id for i in incidents]
@@ -73,7 +78,8 @@ def board_rows(session: Session) -> list[BoardRow]:
     series: dict[int, list[float]] = {i: [] for i in ids}
     if ids:
         for inc_id, heat in session.execute(select(HeatSampleRow.incident_id, HeatSampleRow.heat).where(
-                HeatSampleRow.incident_id.in_(ids)).order_by(HeatSampleRow.at)):
+                HeatSampleRow.incident_id.in_(ids), HeatSampleRow.at >= now - SPARKLINE_WINDOW)
+                .order_by(HeatSampleRow.at)):
             series[inc_id].append(heat)
     rows = [BoardRow(i.id, i.title, i.category, i.severity, i.stage, i.heat, i.deadline, i.clock_started_at,
                      i.detected_at, i.first_response_at, i.acknowledged_at is not None,

@@ -48,7 +48,7 @@ def me(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any
 @router.get("/board")
 def board(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     with rt_of(request).session() as s:
-        return {"incidents": [r.as_json() for r in board_rows(s)]}
+        return {"incidents": [r.as_json() for r in board_rows(s, rt_of(request).clock.now())]}
 
 
 @router.get("/incidents/{incident_id}")

@@ -16,7 +16,7 @@ router = APIRouter()
 def _context(request: Request, user: CurrentUser) -> dict:
     rt = rt_of(request)
     with rt.session() as s:
-        rows = board_rows(s)
+        rows = board_rows(s, rt.clock.now())
     return {"user": user, "rows": rows, "now": rt.clock.now(), "csrf": csrf_token(request),
             "flash": request.session.pop("flash", None)}
 
