@@ -23,14 +23,16 @@ from search.tantivy_query import (
     BIGRAM_TOKENIZER,
     CHAR_TOKENIZER,
     FOLDED_BI,
+    TIME_BUCKET,
     bigram_text,
     build_query,
     char_analyzer,
+    hour_bucket,
 )
 from search.types import IndexError_, PostIndex, SearchRequest, SearchResult
 from yuqing.query import Node
 
-SCHEMA_VERSION = "2"  # 2: the folded_bi bigram field
+SCHEMA_VERSION = "3"  # 2: the folded_bi bigram field; 3: the t_hour time bucket field
 _VERSION_FILE = "yuqing-schema-version"
 _RAW = ("id", "platform", "author", "source", "category", "keywords")
 _FIELD_OF = {"published_at": "published_at", "severity": "severity", "platform": "platform",
@@ -44,6 +46,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field(FOLDED, stored=False, tokenizer_name=CHAR_TOKENIZER, index_option="position")
     sb.add_text_field(FOLDED_BI, stored=False, tokenizer_name=BIGRAM_TOKENIZER, index_option="position")
     sb.add_date_field("published_at", indexed=True, fast=True)
+    sb.add_integer_field(TIME_BUCKET, indexed=True)  # coarse time filter, see tantivy_query.time_filter
     sb.add_integer_field("severity", indexed=True, fast=True)
     sb.add_integer_field("engagement", indexed=True, fast=True)
     sb.add_integer_field("incident_ids", indexed=True)
@@ -146,7 +149,9 @@ class EmbeddedIndex(PostIndex):
             d.add_text("keywords", str(kw))
         d.add_text(FOLDED, doc[FOLDED])
         d.add_text(FOLDED_BI, bigram_text(doc[FOLDED]))
-        d.add_date("published_at", _parse_time(doc["published_at"]))
+        published = _parse_time(doc["published_at"])
+        d.add_date("published_at", published)
+        d.add_integer(TIME_BUCKET, hour_bucket(published))
         if doc.get("severity") is not None:
             d.add_integer("severity", int(doc["severity"]))
         d.add_integer("engagement", int(doc.get("engagement") or 0))
@@ -202,39 +207,46 @@ class EmbeddedIndex(PostIndex):
         query = build_query(self.schema, request, request.ast())
         return searcher.search(query, 1, count=True).count or 0
 
-    def _by_key(self, searcher: tantivy.Searcher, query: Query, key: str, size: int,
+    def _by_key(self, searcher: tantivy.Searcher, query: Query, tie_query: Query, key: str, size: int,
                 after: list[Any] | None) -> list[tuple[int, dict[str, Any]]]:
-        """Hits ordered by (key desc, id asc) starting after ``after`` = [key, id]."""
+        """Hits ordered by (key desc, id asc) starting after ``after`` = [key, id].
+
+        ``tie_query`` matches what ``query`` matches; it is the one used together with a single key
+        value (built without the coarse time buckets, which only pay off when they drive)."""
         out: list[tuple[int, dict[str, Any]]] = []
         upper: int | None = None
         if after:
             value, last_id = int(after[0]), str(after[1])
-            tie = self._all_with(searcher, query, key, value)
+            tie = self._all_with(searcher, tie_query, key, value)
             out += [(value, p) for p in tie if p["id"] > last_id]
             upper = value
         if len(out) >= size:
             return out[:size]
-        rest = query
+        rest, tie_rest = query, tie_query
         if upper is not None:
-            rest = Query.boolean_query([(Occur.Must, query), (Occur.Must, Query.range_query(
-                self.schema, key, tantivy.FieldType.Integer, None, upper, include_upper=False))])
+            below = Query.range_query(self.schema, key, tantivy.FieldType.Integer, None, upper, include_upper=False)
+            rest = Query.boolean_query([(Occur.Must, query), (Occur.Must, below)])
+            tie_rest = Query.boolean_query([(Occur.Must, tie_query), (Occur.Must, below)])
         need = size - len(out)
-        found = searcher.search(rest, need, count=upper is None, order_by_field=key, order=Order.Desc)
+        # one hit more than needed tells whether the last key is shared beyond the page
+        found = searcher.search(rest, need + 1, count=upper is None, order_by_field=key, order=Order.Desc)
         if upper is None:
             self._last_count = found.count
-        hits = found.hits
-        page = [(int(v), self._post(searcher, addr)) for v, addr in hits]
-        if len(page) == need and page:
-            last = page[-1][0]  # the boundary key may be shared (hash collision): take its whole group
-            page = [(v, p) for v, p in page if v != last] + [(last, p) for p in self._all_with(searcher, rest, key, last)]
+        hits = [(int(v), addr) for v, addr in found.hits]
+        page = [(v, self._post(searcher, addr)) for v, addr in hits[:need]]
+        if len(hits) > need and hits[need][0] == hits[need - 1][0]:
+            last = hits[need][0]  # the boundary key is shared (hash collision): take its whole group
+            page = [(v, p) for v, p in page if v != last] + [(last, p) for p in self._all_with(searcher, tie_rest, key, last)]
         page.sort(key=lambda vp: (-vp[0], vp[1]["id"]))
         return (out + page)[:size]
 
     def _all_with(self, searcher: tantivy.Searcher, query: Query, key: str, value: int) -> list[dict[str, Any]]:
         q = Query.boolean_query([(Occur.Must, query), (Occur.Must, Query.term_query(self.schema, key, value))])
-        n = searcher.search(q, 1, count=True).count or 0
-        posts = [self._post(searcher, addr) for _, addr in searcher.search(q, max(n, 1), count=False).hits]
-        return sorted(posts, key=lambda p: p["id"])
+        found = searcher.search(q, 16, count=True)
+        hits = found.hits
+        if (found.count or 0) > len(hits):
+            hits = searcher.search(q, found.count, count=False).hits
+        return sorted((self._post(searcher, addr) for _, addr in hits), key=lambda p: p["id"])
 
     @staticmethod
     def _post(searcher: tantivy.Searcher, addr: tantivy.DocAddress) -> dict[str, Any]:
@@ -262,7 +274,8 @@ class EmbeddedIndex(PostIndex):
                     next_after = [offset + len(hits)]
             else:
                 key = TIME_KEY if request.sort == "time" else ENGAGEMENT_KEY
-                page = self._by_key(searcher, query, key, request.size, request.search_after)
+                tie_query = build_query(self.schema, request, node, coarse_time=False)
+                page = self._by_key(searcher, query, tie_query, key, request.size, request.search_after)
                 hits = [(None, p) for _, p in page]
                 if page:
                     next_after = [page[-1][0], page[-1][1]["id"]]
