@@ -4,8 +4,9 @@ The ``folded`` field is tokenised one character per token with consecutive posit
 ``folded_bi`` field holds the overlapping character bigrams of the same text, also at
 consecutive positions. A term (folded the same way) is a contiguous-substring match, exactly the
 in-memory matcher's semantics: one character → a term on ``folded``; two → one bigram term;
-longer → a phrase of the bigrams that cover it (see ``covering_bigrams``). Bigram postings are far sparser than those of single common
-characters (女, 部, 关 …), which keeps multi-character phrase queries fast at a million posts.
+longer → a phrase of the bigrams that cover it (see ``covering_bigrams``). Bigram postings are
+far sparser than those of single common characters (女, 部, 关 …), which keeps multi-character
+phrase queries fast at a million posts.
 """
 
 from __future__ import annotations
