@@ -122,6 +122,8 @@ def train_cmd(
     output: Path = typer.Option(None, "--output", help="模型目录（默认配置中的 classifier.model_dir）"),
     epochs: int = typer.Option(8, "--epochs", min=1, max=50),
     seed: int = typer.Option(13, "--seed"),
+    depth: int = typer.Option(6, "--depth", min=2, max=12, help="使用编码器的前几层（共 12 层）"),
+    top_layers: int = typer.Option(2, "--top-layers", min=1, max=12, help="其中顶部用 LoRA 微调的层数"),
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -130,6 +132,7 @@ def train_cmd(
     from classifier.convert import is_prepared, prepare
     from classifier.corpus import CORPUS_DIR, by_split, load_corpus
     from classifier.evaluate import evaluate_examples, render
+    from classifier.model import TopConfig
     from classifier.model_card import write_model_card
     from classifier.train import TrainSettings, train
     from yuqing.cli.context import console
@@ -143,7 +146,10 @@ def train_cmd(
     if not is_prepared(base_path(settings)):  # keep a --full-vocab conversion if that is what exists
         prepare(base_path(settings))
     out = output or model_dir_of(settings)
-    ts = TrainSettings(seed=seed, epochs=epochs, threads=settings.classifier.threads)
+    if top_layers >= depth:
+        raise InputError(f"--top-layers（{top_layers}）必须小于 --depth（{depth}）：至少保留一层冻结的底层")
+    ts = TrainSettings(seed=seed, epochs=epochs, threads=settings.classifier.threads,
+                       top=TopConfig(depth=depth, n_top=top_layers))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         tasks: dict[str, int] = {}

@@ -22,7 +22,7 @@ class TopConfig:
     """Defaults are the shipped model's (an old card without a field means the old behaviour:
     ``depth`` 12 and no quantisation, see ``from_card``)."""
 
-    depth: int = 8
+    depth: int = 6
     n_top: int = 2
     lower_int8: bool = True
     lora_r: int = 8
@@ -93,9 +93,13 @@ def split_base(bert: nn.Module, cfg: TopConfig, seed: int = 13) -> tuple[nn.Modu
 
 
 def quantize_int8(module: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every Linear (weights int8, activations quantised per batch)."""
-    with warnings.catch_warnings():  # torch's notice that quantized tensors move to torchao
+    """Dynamic int8 quantisation of every Linear (weights int8, activations quantised per batch).
+
+    torch 2.13 (pinned) marks ``torch.ao.quantization`` deprecated in favour of the separate
+    torchao package; it still works, and the notices are not for users of the CLI."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         return torch.ao.quantization.quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8)
 
 

@@ -23,7 +23,9 @@ def write_model_card(out: Path, card: dict) -> None:
         "字符 n-gram 模型（权重在验证集上选定）；最终等级 = 文本等级概率 + 传播特征的"
         f"多项逻辑回归（温度 {card['severity_model']['temperature']:.2f} 在验证集上校准）。",
         f"级联：字符 n-gram 线性模型判定“非危机”概率 ≥ {card['cascade']['threshold']:.3f} 时跳过 Transformer"
-        f"（验证集非危机帖子跳过比例 {card['cascade']['dev_none_skipped']:.1%}）。", "",
+        f"（验证集非危机帖子跳过比例 {card['cascade']['dev_none_skipped']:.1%}）"
+        + ("；该阈值以上无论 Transformer 输出如何，混合结果都是非危机，跳过不改变任何结果。"
+           if card["cascade"].get("decisive_threshold", 1.0) <= card["cascade"]["threshold"] else "。"), "",
         f"数据：哈希 {d['hash']}，共 {d['n']} 条；训练 {d['train']} / 验证 {d['dev']} / 测试 {d['test']}；划分：{d['split']}。",
         f"训练：{t['steps']} 步，最佳第 {t['best_epoch']} 轮，验证 macro-F1 {t['dev_macro_f1']:.4f}，用时 {t['seconds']} 秒。",
         f"设置：`{json.dumps(card['settings'], ensure_ascii=False)}`", "",

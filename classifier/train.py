@@ -256,7 +256,7 @@ def train(examples: list[Example], base_dir: Path, out_dir: Path, ts: TrainSetti
     sev_model.save(out_dir / "severity.json")
     dhash = data_hash(examples)
     card = {
-        "version": f"e5s-lora-{dhash[:8]}-s{ts.seed}",
+        "version": f"e5s-d{ts.top.depth}t{ts.top.n_top}-{dhash[:8]}-s{ts.seed}",
         "created_by": "yuqing train",
         "data": {"hash": dhash, "n": len(examples), "train": n_tr, "dev": n_dev, "test": len(test_idx),
                  "split": "sha1('yuqing-split:'+id) % 100: 0-69 train, 70-84 dev, 85-99 test",

@@ -74,7 +74,7 @@ def test_lower_layers_are_int8_and_cut_to_depth(tiny_model, base_dir):
 
     out, card = tiny_model
     cfg = card["top_config"]
-    assert cfg["lower_int8"] and cfg["depth"] == 8 and cfg["n_top"] == 2
+    assert cfg["lower_int8"] and cfg["depth"] == 6 and cfg["n_top"] == 2
     clf = Classifier(base_dir, out, threads=2, max_length=48)
     assert len(clf.lower.encoder.layer) == cfg["depth"] - cfg["n_top"] and len(clf.top.layers) == cfg["n_top"]
     from torch import nn
