@@ -155,9 +155,14 @@ def embedded(size: int, cache: Path, reqs: list[SearchRequest]) -> None:
         idx.close()
     idx = EmbeddedIndex(path)
     assert idx.count() == size, f"cached index has {idx.count()} docs, expected {size}"
+    # first pass: the index may be cold in the page cache (it is read from disk); the second pass
+    # is the steady state of a running service, which the target is about. Both are printed.
+    c50, c95, _ = timed(idx, reqs)
     p50, p95, avg = timed(idx, reqs)
     print(f"embedded search        : p50 {p50:.1f} ms, p95 {p95:.1f} ms at {size:,} posts (target p95 ≤ "
-          f"{TARGET_P95_MS:.0f} ms) [{'OK' if p95 <= TARGET_P95_MS else 'ABOVE'}]  avg hits {avg:,}")
+          f"{TARGET_P95_MS:.0f} ms) [{'OK' if p95 <= TARGET_P95_MS else 'ABOVE'}]  avg hits {avg:,}  "
+          f"— second pass over the queries")
+    print(f"  first pass           : p50 {c50:.1f} ms, p95 {c95:.1f} ms (index files possibly not yet in the page cache)")
     times, folded = [], []
     with folded_file.open(encoding="utf-8") as f:
         for line in f:
