@@ -1,7 +1,8 @@
 """Inference API used by the pipeline (docs/interfaces.md): ``load_classifier(settings)``.
 
 Path of a post: text = title + start (bounded) → cascade stage 1 (char-n-gram model): if
-P(none) ≥ the threshold tuned on dev, the post is ``none`` without the transformer → otherwise
+P(none) ≥ the card's threshold (see train.decisive_none), the post is ``none`` without the
+transformer → otherwise
 the encoder (frozen int8 lower layers + merged LoRA top layers, quantised to int8 at load unless
 ``classifier.quantize`` is off) in length-bucketed batches →
 category probabilities = the transformer's and the n-gram model's, mixed with the weight tuned on
@@ -61,7 +62,7 @@ class Classifier:
             raise YuqingError(f"分类模型文件与代码版本不符：{model_dir}/adapter.safetensors。请重新训练。")
         merge_lora(self.top)
         self.top.eval()
-        if quantize:  # same macro-F1 on the test split, ~25 % faster (bench/classify_bench.py)
+        if quantize:  # test macro-F1 within a post or two; faster in most runs (bench/classify_bench.py fp32_top)
             self.top = quantize_int8(self.top)
         self.ngram = load_ngram(model_dir / "ngram.safetensors")
         self.severity = SeverityModel.load(model_dir / "severity.json")
