@@ -173,11 +173,12 @@ def main() -> None:
     print(f"帖子 {len(posts)} 条（测试集 {len(test)} 条重复），长度中位数 {lengths[len(lengths) // 2]} 字，"
           f"线程 {args.threads}")
     from classifier.api import model_dir_of
+    from classifier.model import TopConfig
 
     card = json.loads((model_dir_of(settings) / "card.json").read_text(encoding="utf-8"))
-    top = {"depth": 12, "lower_int8": False, **card["top_config"]}
-    print(f"模型 {card['version']}：编码器前 {top['depth']} 层（底层 {top['depth'] - top['n_top']} 层"
-          f"{' int8' if top['lower_int8'] else ' fp32'}，顶层 {top['n_top']} 层 LoRA 合并后按 classifier.quantize 量化），"
+    top = TopConfig.from_card(card["top_config"])
+    print(f"模型 {card['version']}：编码器前 {top.depth} 层（底层 {top.depth - top.n_top} 层"
+          f"{' int8' if top.lower_int8 else ' fp32'}，顶层 {top.n_top} 层 LoRA 合并后按 classifier.quantize 量化），"
           f"n-gram 混合权重 {card.get('ensemble', {}).get('ngram_weight', 0.0)}；基线：完整 12 层 fp32")
     rows = [spawn("baseline", args, f"{trimmed}|{full}")]
     for v in ("cascade", "no_cascade", "fp32_top", "cascade_50_300", "no_cascade_50_300"):

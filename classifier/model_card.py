@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from classifier.evaluate import render
+from classifier.model import TopConfig
 
 
 def write_model_card(out: Path, card: dict) -> None:
     (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1), encoding="utf-8")
     d, t = card["data"], card["training"]
-    cfg = {"depth": 12, "lower_int8": False, **card["top_config"]}
+    cfg = asdict(TopConfig.from_card(card["top_config"]))
     mix = card.get("ensemble", {}).get("ngram_weight", 0.0)
     lines = [
         f"# 模型卡 · {card['version']}", "",

@@ -149,10 +149,10 @@ def time_filter(schema: tantivy.Schema, since: datetime | None, until: datetime 
         return [exact]
     lo = hour_bucket(since)
     hi = None if until is None else hour_bucket(until) - (1 if _aligned(until) else 0)
-    coarse = Query.range_query(schema, TIME_BUCKET, FieldType.Integer, lo, hi, use_inverted_index=True)
+    buckets = Query.range_query(schema, TIME_BUCKET, FieldType.Integer, lo, hi, use_inverted_index=True)
     if _aligned(since) and (until is None or _aligned(until)):
-        return [coarse]
-    return [coarse, exact]
+        return [buckets]
+    return [buckets, exact]
 
 
 def build_query(schema: tantivy.Schema, req: SearchRequest, node: Node, coarse_time: bool = True) -> Query:

@@ -206,14 +206,19 @@ class Incident(BaseModel):
         return max(0.0, (self.detected_at - self.clock_started_at).total_seconds())
 
 
-def category_zh(value: str | None) -> str:
-    """Chinese name of a category value; "—" when missing, the raw value when unknown."""
+def _enum_zh(enum: type[Category] | type[Stage], value: str | None) -> str:
+    """Chinese name of an enum value; "—" when missing, the raw value when unknown."""
     if not value:
         return "—"
     try:
-        return Category(value).zh
+        return enum(value).zh
     except ValueError:
         return str(value)
+
+
+def category_zh(value: str | None) -> str:
+    """Chinese name of a category value; "—" when missing, the raw value when unknown."""
+    return _enum_zh(Category, value)
 
 
 def severity_zh(value: int | None) -> str:
@@ -226,9 +231,4 @@ def severity_zh(value: int | None) -> str:
 
 def stage_zh(value: str | None) -> str:
     """Chinese name of a stage value; "—" when missing, the raw value when unknown."""
-    if not value:
-        return "—"
-    try:
-        return Stage(value).zh
-    except ValueError:
-        return str(value)
+    return _enum_zh(Stage, value)
