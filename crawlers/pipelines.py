@@ -215,7 +215,12 @@ class DedupePipeline(_Stage):
 
 
 class StorePipeline(_Stage):
-    """Write posts to the configured database in batches (yuqing.store.store_posts)."""
+    """Write posts to the configured database in batches (yuqing.store.store_posts).
+
+    One item never costs its batch: an item that is not a valid post is dropped and counted
+    (``yuqing/dropped/invalid``); a batch the database refuses is retried one item at a time, so
+    only the refused item is lost, logged with its id and the reason (``yuqing/store/rejected``).
+    """
 
     def open_spider(self) -> None:
         spider = self.spider
@@ -227,7 +232,11 @@ class StorePipeline(_Stage):
         spider = self.spider
         if spider.ctx.runtime is None:
             return item
-        self.batch.append(Post.model_validate(item))  # ValidatePipeline already checked the schema
+        try:
+            post = post_from_obj(public(item))  # the same checks as ingest (bounds, cleaning)
+        except ValueError as exc:
+            raise drop(spider, "invalid", f"{item.get('id')}: {exc}") from None
+        self.batch.append(post)
         if item.get("near_dup_of"):
             self.links[item["id"]] = item["near_dup_of"]
         if len(self.batch) >= self.size:
@@ -239,28 +248,50 @@ class StorePipeline(_Stage):
         if spider.ctx.runtime is not None:
             self.flush(spider)
 
-    def flush(self, spider: Any) -> None:
-        if not self.batch:
-            return
+    def _store(self, spider: Any, posts: list[Post]) -> Any:
         from sqlalchemy import update
 
         from yuqing.db.models import PostRow
         from yuqing.store import store_posts
 
-        stats = spider.crawler.stats
-        try:
-            with spider.ctx.runtime.session() as session:
-                result = store_posts(session, self.batch, spider.ctx.now, source=spider.ctx.source_name)
-                for post_id, original in self.links.items():
+        ids = {p.id for p in posts}
+        with spider.ctx.runtime.session() as session:
+            result = store_posts(session, posts, spider.ctx.now, source=spider.ctx.source_name)
+            for post_id, original in self.links.items():
+                if post_id in ids:
                     session.execute(update(PostRow).where(PostRow.id == post_id, PostRow.near_dup_of.is_(None))
                                     .values(near_dup_of=original))
-        except Exception as exc:  # the database is down: the feed export still has the items
-            stats.inc_value("yuqing/store/errors")
-            log.error("写入数据库失败（本批 %d 条）: %s", len(self.batch), exc)
-        else:
+        return result
+
+    def flush(self, spider: Any) -> None:
+        if not self.batch:
+            return
+        stats = spider.crawler.stats
+        batch, self.batch = self.batch, []
+        try:
+            results = [(batch, self._store(spider, batch))]
+        except Exception as exc:  # one bad item or the database is down: retry one by one
+            log.warning("写入数据库失败（本批 %d 条），逐条重试: %s", len(batch), _reason(exc))
+            results = []
+            failed = 0
+            for post in batch:
+                try:
+                    results.append(([post], self._store(spider, [post])))
+                except Exception as one:  # the feed export still has the item
+                    failed += 1
+                    stats.inc_value("yuqing/store/rejected")
+                    log.error("帖子 %s 写入数据库失败: %s", post.id, _reason(one))
+            if failed:
+                stats.inc_value("yuqing/store/errors")
+        for posts, result in results:
             stats.inc_value("yuqing/store/new", result.new)
             stats.inc_value("yuqing/store/updated", result.updated)
             stats.inc_value("yuqing/store/unchanged", result.unchanged)
-            spider.ctx.stored_ids += [p.id for p in self.batch]
-        self.batch = []
+            spider.ctx.stored_ids += [p.id for p in posts]
         self.links = {}
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a (driver) error, short enough for one log line."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
