@@ -85,7 +85,10 @@ def test_syntax_errors_name_the_position(query: str, position: int, fragment: st
     assert err.value.position == position
     assert fragment in str(err.value)
     assert f"第 {position + 1} 个字符" in str(err.value)
-    assert str(err.value).splitlines()[-1].index("^") == position + 2
+    message = str(err.value)
+    assert len(message.splitlines()) == 1  # one line: the CLI prints it as is
+    near = message.split("附近：“", 1)[1]
+    assert near.index("▲") == position and near.replace("▲", "", 1).startswith(query[:position + 3])
 
 
 def test_scheme_groups_or_inside_and_across_exclusions() -> None:

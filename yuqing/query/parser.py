@@ -8,10 +8,17 @@
 
 Precedence: NOT binds tighter than AND, AND tighter than OR. Full-width operators and
 quotes (（）｜＆“”) are accepted. Errors name the position (1-based character column).
+
+Limits (so no query can exhaust the stack or the index): at most ``max_length`` characters
+(:data:`MAX_QUERY_CHARS` for an analyst's query), at most :data:`MAX_DEPTH` levels of
+parentheses and NOT together, at most :data:`MAX_NOT_CHAIN` NOTs in a row, at most
+:data:`MAX_TERMS` terms. Every malformed query raises :class:`QuerySyntaxError` (one Chinese
+line naming the position) — never RecursionError or anything else.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from yuqing.errors import InputError
@@ -20,15 +27,36 @@ from yuqing.query.ast import MatchAll, Node, Not, Term, and_, or_
 _FULLWIDTH = str.maketrans({"（": "(", "）": ")", "｜": "|", "＆": "&", "“": '"', "”": '"', "＂": '"',
                             "－": "-", "　": " "})
 _SPECIAL = set('()|&"')
+_INVALID = re.compile("[\ud800-\udfff\x00]")
+MAX_QUERY_CHARS = 1000
+MAX_DEPTH = 32
+MAX_NOT_CHAIN = 3
+MAX_TERMS = 200
 
 
 class QuerySyntaxError(InputError):
+    """A malformed query: one line, ``检索式语法错误（第 N 个字符处）：reason（附近：…）``; exit 2 in the CLI."""
+
+    exit_code = 2
+
     def __init__(self, query: str, position: int, reason: str) -> None:
         self.query = query
         self.position = position  # 0-based index into the query
         self.reason = reason
-        caret = " " * position + "^"
-        super().__init__(f"检索式语法错误（第 {position + 1} 个字符处）: {reason}\n  {query}\n  {caret}")
+        super().__init__(f"检索式语法错误（第 {position + 1} 个字符处）：{reason}{_near(query, position)}")
+
+
+def _near(query: str, position: int, width: int = 12) -> str:
+    """The text around the position, on one line, the position marked with ▲."""
+    if not query:
+        return ""
+    start = max(0, position - width)
+    before = query[start:position]
+    after = query[position:position + width]
+    snippet = (("…" if start else "") + before + "▲" + after + ("…" if position + width < len(query) else ""))
+    snippet = _INVALID.sub("\ufffd", snippet)
+    snippet = " ".join(snippet.split()) if "\n" in snippet or "\r" in snippet else snippet
+    return f"（附近：“{snippet}”）"
 
 
 @dataclass(frozen=True)
@@ -87,10 +115,28 @@ def _prefix_ok(text: str, i: int) -> bool:
 
 
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, max_length: int = MAX_QUERY_CHARS) -> None:
         self.query = query
+        if len(query) > max_length:
+            raise QuerySyntaxError(query, max_length, f"检索式过长（{len(query)} 个字符，最多 {max_length} 个）")
+        bad = _INVALID.search(query)
+        if bad:
+            raise QuerySyntaxError(query, bad.start(), "含有无效字符（不成对的代理字符或 NUL）")
         self.toks = _tokenize(query)
+        words = sum(1 for t in self.toks if t.kind in ("WORD", "PHRASE"))
+        if words > MAX_TERMS:
+            extra = [t for t in self.toks if t.kind in ("WORD", "PHRASE")][MAX_TERMS]
+            raise QuerySyntaxError(query, extra.pos, f"词语过多（{words} 个，最多 {MAX_TERMS} 个）")
         self.i = 0
+        self.depth = 0
+
+    def enter(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(tok, f"括号或 NOT 嵌套过深（最多 {MAX_DEPTH} 层）")
+
+    def leave(self) -> None:
+        self.depth -= 1
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -140,12 +186,22 @@ class _Parser:
 
     def unary(self) -> Node:
         tok = self.peek()
-        if tok.kind == "NOT":
-            self.take()
-            if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
-                raise self.error(self.peek(), f"“{tok.value}”后面缺少要排除的词")
-            return Not(self.unary())
-        return self.primary()
+        if tok.kind != "NOT":
+            return self.primary()
+        chain = []
+        while self.peek().kind == "NOT":
+            chain.append(self.take())
+            if len(chain) > MAX_NOT_CHAIN:
+                raise self.error(chain[-1], f"连续的 NOT 过多（最多 {MAX_NOT_CHAIN} 个）")
+        if self.peek().kind in ("END", "RPAREN", "OR", "AND"):
+            raise self.error(self.peek(), f"“{chain[-1].value}”后面缺少要排除的词")
+        for t in chain:
+            self.enter(t)
+        node = self.primary()
+        for _ in chain:
+            node = Not(node)
+            self.leave()
+        return node
 
     def primary(self) -> Node:
         tok = self.take()
@@ -156,10 +212,12 @@ class _Parser:
         if tok.kind == "LPAREN":
             if self.peek().kind == "RPAREN":
                 raise self.error(self.peek(), "括号内为空")
+            self.enter(tok)
             node = self.or_expr()
             close = self.take()
             if close.kind != "RPAREN":
                 raise QuerySyntaxError(self.query, tok.pos, "左括号没有闭合")
+            self.leave()
             return node
         if tok.kind == "END":
             raise self.error(tok, "检索式不完整，末尾缺少词语")
@@ -168,6 +226,11 @@ class _Parser:
         raise self.error(tok, f"“{tok.value}”前面缺少词语")
 
 
-def parse(query: str) -> Node:
-    """Parse a keyword-language query; raises QuerySyntaxError naming the position."""
-    return _Parser(query).parse()
+def parse(query: str, max_length: int = MAX_QUERY_CHARS) -> Node:
+    """Parse a keyword-language query; raises QuerySyntaxError naming the position (nothing else)."""
+    if not isinstance(query, str):
+        raise QuerySyntaxError("", 0, "检索式应为文本")
+    try:
+        return _Parser(query, max_length).parse()
+    except RecursionError:  # not reachable within MAX_DEPTH; kept so no caller ever sees one
+        raise QuerySyntaxError(query, 0, "检索式嵌套过深") from None

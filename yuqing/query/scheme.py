@@ -12,11 +12,12 @@ from yuqing.query.parser import QuerySyntaxError, parse
 from yuqing.settings import KeywordScheme
 
 GROUPS = (("subject", "主体词"), ("region", "地域词"), ("person", "人物词"), ("event", "事件词"))
+SCHEME_MAX_CHARS = 10_000  # one entry of a scheme (a word or an expression) written by an admin
 
 
 def _entry(scheme: KeywordScheme, group: str, index: int, text: str) -> Node:
     try:
-        return parse(text)
+        return parse(text, max_length=SCHEME_MAX_CHARS)
     except QuerySyntaxError as exc:
         raise QuerySyntaxError(exc.query, exc.position,
                                f"关键词方案“{scheme.name}”的 {group}[{index}]: {exc.reason}") from None
