@@ -16,6 +16,19 @@ if TYPE_CHECKING:
     from yuqing.runtime import Runtime
 
 
+class UsageError(InputError):
+    """A malformed option or query of `yuqing search`: one Chinese line, exit 2."""
+
+    exit_code = 2
+
+
+YEAR_MIN, YEAR_MAX = 1900, 2199
+LIMIT_MAX = 10_000
+INCIDENT_MAX = 2**63 - 1
+SORTS = ("time", "relevance", "engagement")
+INTERVALS = ("hour", "day", "week")
+
+
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
@@ -23,44 +36,102 @@ def _split(values: list[str] | None) -> list[str]:
 def _time(value: str | None, option: str) -> datetime | None:
     if not value:
         return None
-    from yuqing.timeutil import parse_datetime
+    from yuqing.timeutil import parse_datetime, to_utc
 
+    hint = "（示例：2024-03-01 或 2024-03-01T08:00:00+08:00）"
     try:
-        return parse_datetime(value)
-    except (ValueError, TypeError):
-        raise InputError(f"{option} 的时间格式无法识别：{value!r}（示例：2024-03-01 或 2024-03-01T08:00:00+08:00）") from None
+        parsed = parse_datetime(value)
+    except (ValueError, TypeError, OverflowError):
+        raise UsageError(f"{option} 的时间格式无法识别：{value!r}{hint}") from None
+    try:
+        to_utc(parsed)
+    except (OverflowError, ValueError):
+        parsed = None
+    if parsed is None or not YEAR_MIN <= parsed.year <= YEAR_MAX:
+        raise UsageError(f"{option} 的时间超出范围：{value!r}（年份应在 {YEAR_MIN}–{YEAR_MAX} 之间）")
+    return parsed
+
+
+def _int(value: str | None, option: str, low: int, high: int) -> int | None:
+    """An integer option read by us (not click), so every bad value gets a Chinese message."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip().lstrip("#")
+    if len(text) > 20 or not (text.isascii() and text.lstrip("-").isdigit()):
+        raise UsageError(f"{option} 应为整数：{value[:40]!r}")
+    number = int(text)
+    if not low <= number <= high:
+        raise UsageError(f"{option} 应在 {low} 到 {high} 之间，得到 {text}")
+    return number
+
+
+def _choice(value: str, option: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{option} 只能是 {' / '.join(choices)}，得到 {value[:40]!r}")
+    return value
 
 
 def search(
-    query: str = typer.Argument("", help="检索式：词语、\"短语\"、AND/OR/NOT（或 & | -）、括号；空格表示“且”"),
+    words: list[str] = typer.Argument(None, metavar="QUERY", show_default=False,
+                                      help="检索式：词语、\"短语\"、AND/OR/NOT（或 & | -）、括号；空格表示“且”；"
+                                           "可分成多个参数书写，以 - 开头的词（-宣传周）也可直接写"),
     category: list[str] = typer.Option(None, "--category", help="分类（policy/rights/image/work/emergency/none），可多次或逗号分隔"),
-    severity_min: int = typer.Option(None, "--severity-min", min=0, max=4, help="最低等级 0-4"),
+    severity_min: str = typer.Option(None, "--severity-min", help="最低等级 0-4"),
     platform: list[str] = typer.Option(None, "--platform", help="平台，可多次或逗号分隔"),
     since: str = typer.Option(None, "--since", help="起始时间（含），ISO 8601；无时区按北京时间"),
     until: str = typer.Option(None, "--until", help="结束时间（不含）"),
-    limit: int = typer.Option(20, "--limit", min=0, max=10000, help="返回条数"),
+    limit: str = typer.Option("20", "--limit", help=f"返回条数（0-{LIMIT_MAX}）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON：{total, hits, aggregations}"),
     sort: str = typer.Option("time", "--sort", help="排序：time（最新）/ relevance（相关度）/ engagement（互动量）"),
     author: str = typer.Option(None, "--author", help="作者（精确）"),
     scheme: str = typer.Option(None, "--scheme", help="关键词方案名称"),
-    incident: int = typer.Option(None, "--incident", help="事件编号"),
+    incident: str = typer.Option(None, "--incident", help="事件编号"),
     interval: str = typer.Option("day", "--interval", help="时间分布间隔：hour / day / week"),
 ) -> None:
-    from search import SearchRequest, get_index
-    from yuqing.cli.context import console, runtime
+    """Every malformed query or option is one Chinese line on stderr and exit 2 (UsageError)."""
     from yuqing.domain import Category
 
+    query = " ".join(words or [])
     categories = _split(category)
     for c in categories:
         if c not in {x.value for x in Category}:
-            raise InputError(f"--category 不认识 {c!r}（可选：{', '.join(x.value for x in Category)}）")
-    rt = runtime()
-    req = SearchRequest(query=query, categories=categories, severity_min=severity_min, platforms=_split(platform),
-                        author=author, scheme=scheme, incident_id=incident, since=_time(since, "--since"),
-                        until=_time(until, "--until"), sort=sort, size=limit,  # type: ignore[arg-type]
+            raise UsageError(f"--category 不认识 {c[:40]!r}（可选：{', '.join(x.value for x in Category)}）")
+    size = _int(limit, "--limit", 0, LIMIT_MAX)
+    sev = _int(severity_min, "--severity-min", 0, 4)
+    incident_id = _int(incident, "--incident", 1, INCIDENT_MAX)
+    start, end = _time(since, "--since"), _time(until, "--until")
+    if start and end and start >= end:
+        raise UsageError("--since 必须早于 --until")
+    _choice(sort, "--sort", SORTS)
+    _choice(interval, "--interval", INTERVALS)
+    for option, text in (("--author", author), ("--scheme", scheme), *(("--platform", p) for p in _split(platform))):
+        if text is not None and (len(text) > 255 or "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)):
+            raise UsageError(f"{option} 无效：过长或含有无效字符")
+    _search(query, categories, sev, _split(platform), start, end, 20 if size is None else size, as_json, sort,
+            author, scheme, incident_id, interval)
+
+
+def _search(query: str, categories: list[str], severity_min: int | None, platforms: list[str],
+            since: datetime | None, until: datetime | None, limit: int, as_json: bool, sort: str,
+            author: str | None, scheme: str | None, incident: int | None, interval: str) -> None:
+    from search import SearchRequest, get_index
+    from yuqing.cli.context import console, runtime
+
+    req = SearchRequest(query=query, categories=categories, severity_min=severity_min, platforms=platforms,
+                        author=author, scheme=scheme, incident_id=incident, since=since,
+                        until=until, sort=sort, size=limit,  # type: ignore[arg-type]
                         histogram=interval, terms=["platform", "category", "author"],  # type: ignore[arg-type]
                         severity_counts=True)
-    req.ast()  # a syntax error is reported before touching the index
+    req.ast()  # a syntax error is reported before touching the index (QuerySyntaxError: exit 2)
+    if scheme is not None:
+        rt = runtime()
+        try:
+            rt.settings.scheme(scheme)
+        except KeyError:
+            rt.close()
+            raise UsageError(f"--scheme 不认识 {scheme[:40]!r}（可选：{'、'.join(s.name for s in rt.settings.keyword_schemes)}）") from None
+    else:
+        rt = runtime()
     with get_index(rt.settings) as index:
         result = index.search(req)
     rt.close()
@@ -136,7 +207,10 @@ def _doctor(rt: Runtime) -> list[CheckResult]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("search", help="在检索索引中查找帖子（关键词检索式 + 过滤条件）")(search)
+    # ignore_unknown_options: a query that starts with "-" (-宣传周, documented syntax) is the QUERY
+    # argument, not an unknown option; the options above are still parsed as options.
+    app.command("search", help="在检索索引中查找帖子（关键词检索式 + 过滤条件）",
+                context_settings={"ignore_unknown_options": True})(search)
     app.command("reindex", help="从数据库重建检索索引（可中断续跑，可重复执行）")(reindex)
     hooks.on_init(_init_index)
     hooks.doctor_check(_doctor)
