@@ -1,4 +1,8 @@
-"""Downloader middlewares: per-source cookie/proxy, retry back-off, ban/captcha detection."""
+"""Downloader middlewares: per-source cookie/proxy, retry back-off, ban/captcha detection.
+
+A source is paused (with its reason) on HTTP 418/432/403, on a redirect to a captcha, anti-spider
+or login page, and on a block page served with status 200 ("百度安全验证", Sogou's seccode form).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,13 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
-from crawlers.selectors import BAN_STATUSES, CAPTCHA_URL_PATTERNS
+from crawlers.selectors import (
+    BAN_STATUSES,
+    BLOCK_BODY_MARKERS,
+    BLOCK_BODY_SCAN,
+    CAPTCHA_URL_PATTERNS,
+    LOGIN_URL_PATTERNS,
+)
 
 
 class _Middleware:
@@ -69,15 +79,40 @@ class BackoffMiddleware:
 
 
 def captcha_reason(url: str) -> str | None:
+    """Why a URL (a redirect target or a landing page) means the source is blocked, or None."""
     lowered = url.lower()
     for pattern in CAPTCHA_URL_PATTERNS:
         if pattern in lowered:
             return f"跳转到验证码/反爬页面: {url}"
+    for pattern in LOGIN_URL_PATTERNS:
+        if pattern in lowered:
+            return f"跳转到登录/访客验证页（需要登录 Cookie）: {url}"
     return None
 
 
+def block_page_reason(response: Response) -> str | None:
+    """A block page served with status 200 (e.g. 百度安全验证, Sogou's seccode form), or None."""
+    if response.status != 200:
+        return None
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if content_type and not any(t in content_type for t in ("html", "text", "xml")):
+        return None
+    head = response.body[:BLOCK_BODY_SCAN]
+    for marker, what in BLOCK_BODY_MARKERS:
+        if marker.encode("utf-8") in head or _gbk(marker) in head:
+            return f"{what}（HTTP 200）: {response.url}"
+    return None
+
+
+def _gbk(text: str) -> bytes:
+    try:
+        return text.encode("gb18030")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
 class BanDetectionMiddleware(_Middleware):
-    """HTTP 418/432/403 or a redirect to a captcha page: record why and stop this source."""
+    """HTTP 418/432/403, a redirect to a captcha/login page or a 200 block page: record why and stop."""
 
     def process_response(self, request: Request, response: Response) -> Response:
         reason = None
@@ -88,6 +123,8 @@ class BanDetectionMiddleware(_Middleware):
             reason = captcha_reason(location)
         if reason is None:
             reason = captcha_reason(response.url) if response.url != request.url else None
+        if reason is None:
+            reason = block_page_reason(response)
         if reason is None:
             return response
         ctx = getattr(self.crawler.spider, "ctx", None)

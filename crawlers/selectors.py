@@ -52,13 +52,31 @@ SOGOU_WEIXIN = {
 }
 SOGOU_TIME = r"timeConvert\('(\d+)'\)"
 
-# -- bans and captchas (URLs a site redirects to) ----------------------------------------
+# -- bans, captchas and login walls --------------------------------------------------
+# URLs a site redirects to (or lands on): fragment → what it is
 CAPTCHA_URL_PATTERNS = (
-    "/antispider",  # sogou
+    "/antispider",  # sogou: weixin.sogou.com/antispider/?from=…
     "captcha",  # weibo / baidu (wappass.baidu.com/static/captcha)
-    "passport.weibo.com/visitor",
     "security.weibo.com",
     "wappass.baidu.com",
 )
+# the visitor system and the sign-in page: nothing to read without a logged-in cookie
+LOGIN_URL_PATTERNS = (
+    "passport.weibo.com/visitor",  # weibo.com → Sina Visitor System
+    "visitor.passport.weibo.cn",  # m.weibo.cn → Sina Visitor System (visitor.passport.weibo.cn/visitor/…)
+    "passport.weibo.com/sso/signin",  # {"ok":-100,"url":"https://passport.weibo.com/sso/signin?…"}
+    "passport.weibo.cn/signin",
+    "login.sina.com.cn",
+    "passport.baidu.com",  # tieba / baidu sign-in
+)
+# block pages served with status 200: body marker → what it is
+BLOCK_BODY_MARKERS = (
+    ("百度安全验证", "百度安全验证页"),  # <title>百度安全验证</title> (baidu news, tieba)
+    ("seccodeRight", "搜狗验证码页"),  # weixin.sogou.com antispider form
+    ("anti.min.css", "搜狗反爬页"),
+    ("/antispider/util/seccode.php", "搜狗验证码页"),
+    ("Sina Visitor System", "微博访客验证页（需要登录 Cookie）"),
+)
+BLOCK_BODY_SCAN = 65536  # bytes of a body searched for the markers
 BAN_STATUSES = {418: "HTTP 418（访问过于频繁/被拒绝）", 432: "HTTP 432（微博限流）",
                 403: "HTTP 403（访问被拒绝）"}

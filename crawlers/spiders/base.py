@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import scrapy
 
 from crawlers.context import CrawlContext
-from crawlers.parsing import parse_date
+from crawlers.parsing import date_window, parse_date
 from yuqing.query.scheme import crawl_keywords
 from yuqing.timeutil import parse_datetime
 
@@ -98,8 +98,14 @@ class BaseSpider(scrapy.Spider):
             return None
 
     def is_old(self, raw_date: Any) -> bool:
-        when = self.date_of(raw_date)
-        return bool(self.since and when and when < self.since)
+        """Older than `since` even at the latest time the displayed date can mean ("06-27": 23:59)."""
+        if not self.since or raw_date in (None, ""):
+            return False
+        try:
+            latest = date_window(raw_date, self.ctx.now)[1]
+        except ValueError:
+            return False
+        return latest < self.since
 
     def page_exhausted(self, entries: list[tuple[str, Any]]) -> bool:
         """True when every (id, raw date) on a page is older than `since` or seen in an earlier run."""

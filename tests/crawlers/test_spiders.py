@@ -59,10 +59,10 @@ def test_weibo_hot_topics_kept_whatever_the_keywords(crawled):
         {"id": "weibo_hot:某地妇联回应家暴求助", "platform": "weibo_hot",
          "url": "https://s.weibo.com/weibo?q=%23%E6%9F%90%E5%9C%B0%E5%A6%87%E8%81%94%E5%9B%9E%E5%BA%94%E5%AE%B6%E6%9A%B4%E6%B1%82%E5%8A%A9%23",
          "title": "某地妇联回应家暴求助", "text": "某地妇联回应家暴求助", "published_at": FETCHED,
-         "views": 1234567, "rank": 0, "label": "沸", "fetched_at": FETCHED, "keywords": ["妇联", "家暴"]},
+         "views": 1234567, "rank": 1, "label": "沸", "fetched_at": FETCHED, "keywords": ["妇联", "家暴"]},
         {"id": "weibo_hot:今天的天气", "platform": "weibo_hot",
          "url": "https://s.weibo.com/weibo?q=%23%E4%BB%8A%E5%A4%A9%E7%9A%84%E5%A4%A9%E6%B0%94%23",
-         "title": "今天的天气", "text": "今天的天气", "published_at": FETCHED, "views": 987000, "rank": 1,
+         "title": "今天的天气", "text": "今天的天气", "published_at": FETCHED, "views": 987000, "rank": 2,
          "fetched_at": FETCHED, "keywords": []},
     ]
 

@@ -13,7 +13,8 @@ EXPECTED = {
         "text": "警方通报一起家暴案件[允悲]\n请大家关注 #反家暴#",
         "published_at": "2025-06-14T12:00:00+08:00", "fetched_at": "2025-06-14T14:00:00+08:00",
         "reposts": 12, "comments": 3, "likes": 45, "author": "平安北京", "author_id": "1001",
-        "author_verified": True, "author_followers": 123000, "author_verified_type": 1, "bid": "PaAaA1",
+        "author_verified": True, "author_followers": 123000, "author_verified_type": 1,
+        "author_verified_label": "蓝V", "bid": "PaAaA1",
         "region": "北京", "client": "iPhone客户端", "keywords": ["家暴"],
     },
     "weibo:5002": {  # long text from /statuses/extend, every count form
@@ -36,7 +37,7 @@ EXPECTED = {
         "text": "反家暴法实施十年,人身安全保护令签发数量持续上升", "published_at": "2025-06-13T08:00:00+08:00",
         "fetched_at": "2025-06-14T14:00:00+08:00", "reposts": 500, "comments": 60, "likes": 25000,
         "author": "人民日报", "author_id": "1004", "author_verified": True, "author_followers": 150000000,
-        "author_verified_type": 3, "bid": "PaAaA4", "keywords": ["家暴"],
+        "author_verified_type": 3, "author_verified_label": "蓝V", "bid": "PaAaA4", "keywords": ["家暴"],
     },
     "weibo:5005": {  # optional fields missing; "06-13" is this year
         "id": "weibo:5005", "platform": "weibo", "url": "https://m.weibo.cn/detail/5005", "text": "关于家暴的讨论",
@@ -47,7 +48,8 @@ EXPECTED = {
         "id": "weibo:5009", "platform": "weibo", "url": "https://m.weibo.cn/detail/5009", "text": "第二页:家暴求助热线",
         "published_at": "2025-06-14T12:00:00+08:00", "fetched_at": "2025-06-14T14:00:00+08:00",
         "reposts": 1, "comments": 2, "likes": 3, "author": "妇联热线", "author_id": "1009",
-        "author_verified": True, "author_followers": 5000, "author_verified_type": 1, "keywords": ["家暴"],
+        "author_verified": True, "author_followers": 5000, "author_verified_type": 1,
+        "author_verified_label": "蓝V", "keywords": ["家暴"],
     },
 }
 
