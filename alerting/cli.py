@@ -1,4 +1,5 @@
-"""Commands of the incident engine: `yuqing incidents …`, `yuqing process`, `yuqing replay`, `yuqing run`."""
+"""Commands of the incident engine: `yuqing incidents …` (the commands that run the whole chain —
+`process`, `replay`, `run` — are the composition's, in app/commands.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import getpass
 import json
 import os
 from datetime import datetime
-from pathlib import Path
 
 import typer
 
-from yuqing.cli.context import console, console_err, runtime
+from yuqing.cli.context import console, runtime
 
 incidents_app = typer.Typer(help="舆情事件：列表、详情、确认、推进阶段、记录回应、排除误报、合并与拆分",
                             no_args_is_help=True, rich_markup_mode=None)
@@ -41,9 +41,6 @@ def _when(value: str | None, what: str) -> datetime | None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(incidents_app, name="incidents")
-    app.command("process", help="处理所有待处理帖子一次（分类、索引、事件研判、通知），然后退出")(process_cmd)
-    app.command("replay", help="在模拟时钟上回放场景文件（帖子与动作），输出通知与事件（不触及正式数据库）")(replay_cmd)
-    app.command("run", help="运行常驻服务：定时采集、处理流水线、时钟检查、发送通知、每日简报与网页")(run_cmd)
 
 
 @incidents_app.command("list", help="列出舆情事件（默认只列未关闭的）")
@@ -53,7 +50,7 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json", help="每行一个 JSON 对象（与 replay 的事件文件相同）"),
 ) -> None:
     from alerting.engine import texts
-    from alerting.engine.views import incident_json, list_incidents
+    from alerting.engine.incident_json import incident_json, list_incidents
     from yuqing.timeutil import fmt_local
 
     rt = runtime()
@@ -83,7 +80,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
 
     from alerting import actions
     from alerting.engine import texts
-    from alerting.engine.views import incident_json
+    from alerting.engine.incident_json import incident_json
     from yuqing.db.models import IncidentPostRow, PostRow, ResponseRow
     from yuqing.privacy import mask
     from yuqing.timeutil import fmt_duration, fmt_local
@@ -210,50 +207,3 @@ def split_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
         new = actions.split(s, incident_id, post_ids, _actor(by), rt.clock.now(), settings=rt.settings)
         console.print(f"已从事件 #{incident_id} 拆出 {len(post_ids)} 条帖子，成为新事件 #{new.id}。")
     rt.close()
-
-
-def process_cmd(limit: int = typer.Option(None, "--limit", help="最多处理多少条（默认全部）")) -> None:
-    from alerting.engine.core import tick
-    from yuqing.pipeline import process
-
-    rt = runtime()
-    report = process(rt, limit=limit)
-    with rt.session() as s:
-        tick(s, rt.clock.now(), rt.settings)
-    try:
-        from alerting.sender import send_due
-
-        sent = send_due(rt)
-        extra = f"；通知：{sent.summary()}"
-    except ImportError:
-        extra = ""
-    console.print(report.summary() + extra, markup=False)
-    for err in report.errors:
-        console_err.print(err, markup=False)
-    rt.close()
-    if report.failed or report.released:
-        raise typer.Exit(1)
-
-
-def replay_cmd(
-    scenario: Path = typer.Argument(..., help="场景文件（JSON Lines：帖子或动作）"),
-    notify_file: Path = typer.Option(..., "--notify-file", help="通知输出文件（每行一条 JSON）"),
-    incidents_file: Path = typer.Option(..., "--incidents-file", help="事件输出文件（每行一条 JSON）"),
-    tail: str = typer.Option("24h", "--tail", help="最后一条之后继续模拟的时长，例如 24h、90m、3d"),
-) -> None:
-    from alerting.replay import parse_duration, replay
-
-    report = replay(scenario, notify_file, incidents_file, tail=parse_duration(tail))
-    for err in report.errors:
-        console_err.print(err, markup=False)
-    console.print(f"回放完成：帖子 {report.posts} 条，动作 {report.actions} 个，通知 {report.notifications} 条，"
-                  f"事件 {report.incidents} 个。", markup=False)
-    if any(e.startswith("line ") for e in report.errors):
-        raise typer.Exit(2)
-
-
-def run_cmd(no_web: bool = typer.Option(False, "--no-web", help="不启动网页"),
-            once: bool = typer.Option(False, "--once", help="每个任务各运行一次后退出（检查配置用）")) -> None:
-    from yuqing.service import serve
-
-    serve(runtime(), web=not no_web, once=once)

@@ -9,11 +9,8 @@ is computed when the message goes out, not when it was queued.
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from yuqing.domain import (
     SEVERITY_INFO,
@@ -23,7 +20,6 @@ from yuqing.domain import (
     stage_zh,
 )
 from yuqing.privacy import mask
-from yuqing.settings import Settings
 from yuqing.timeutil import fmt_duration, fmt_local, parse_datetime, to_utc
 
 KIND_ZH: dict[str, str] = {
@@ -187,66 +183,3 @@ def email_html(payload: dict[str, Any], now: datetime) -> str:
     return (f"<html><body><h2 style='border-left:6px solid {colour};padding-left:8px'>{e(title(payload))}</h2>"
             f"<table>{rows}</table><p>{body}</p>{posts_html}"
             f"<p style='color:#888'>妇联舆情监测 · {e(payload.get('time') or '')}</p></body></html>")
-
-
-# -- texts the engine can use -------------------------------------------------
-
-def incident_text(kind: str, incident: Any, now: datetime, extra: dict[str, Any] | None = None) -> str:
-    """A default Chinese body for an incident notification (the engine may pass its own)."""
-    extra = extra or {}
-    get = (lambda k, d=None: incident.get(k, d)) if isinstance(incident, dict) else \
-        (lambda k, d=None: getattr(incident, k, d))
-    sev = severity_zh(get("severity"))
-    stage = stage_zh(str(get("stage")) if get("stage") else None)
-    texts = {
-        "new_incident": f"发现新的舆情事件，等级{sev}，当前阶段：{stage}。请值班人员立即核实并确认。",
-        "severity_up": f"事件等级上升为{sev}，请关注事态发展。",
-        "stage_change": f"事件进入「{stage}」阶段。",
-        "reminder": "首次公开回应时限临近，请抓紧准备回应（快报事实、慎报原因、重在态度）。",
-        "breach": "已超过首次公开回应时限，已逐级上报。",
-        "escalation": "告警在规定时间内未被确认，逐级上报。",
-        "re_escalation": "善后阶段热度再次上升（二次发酵），事件回到「应对」阶段。",
-    }
-    text = texts.get(kind, KIND_ZH.get(kind, ""))
-    if extra.get("reason"):
-        text += f"原因：{extra['reason']}"
-    return mask(text)
-
-
-def digest_text(session: Session, now: datetime, settings: Settings) -> str:
-    """每日舆情汇总: open incidents by stage and severity, clocks, and the last 24 hours."""
-    from yuqing.db.models import IncidentRow, NotificationRow
-
-    now = to_utc(now)
-    since = now - timedelta(hours=24)
-    open_rows = list(session.execute(
-        select(IncidentRow).where(IncidentRow.stage.in_(("warning", "response", "aftermath")),
-                                  IncidentRow.merged_into.is_(None))
-        .order_by(IncidentRow.severity.desc(), IncidentRow.deadline.asc(), IncidentRow.id.asc())
-    ).scalars())
-    new_rows = session.execute(
-        select(IncidentRow.id).where(IncidentRow.created_at >= since, IncidentRow.merged_into.is_(None))
-    ).scalars().all()
-    sent = session.execute(
-        select(NotificationRow.id).where(NotificationRow.sent_at >= since, NotificationRow.status == "sent")
-    ).scalars().all()
-    lines = [f"每日舆情汇总（截至 {fmt_local(now)}）",
-             f"近24小时新增事件 {len(new_rows)} 起，发出通知 {len(sent)} 条；当前未结事件 {len(open_rows)} 起。"]
-    if open_rows:
-        by_stage: dict[str, int] = {}
-        for row in open_rows:
-            by_stage[stage_zh(row.stage)] = by_stage.get(stage_zh(row.stage), 0) + 1
-        lines.append("按阶段：" + "，".join(f"{k} {v} 起" for k, v in by_stage.items()))
-        lines.append("")
-        for row in open_rows:
-            clock = ""
-            if row.first_response_at is not None:
-                clock = "已首次回应"
-            elif row.deadline is not None:
-                left = (row.deadline - now).total_seconds()
-                clock = f"剩余 {fmt_duration(left)}" if left >= 0 else f"已超时 {fmt_duration(-left)}"
-            lines.append(f"- #{row.id} {category_zh(row.category)} {severity_zh(row.severity)} "
-                         f"{stage_zh(row.stage)} {mask(row.title or '')} {clock}".rstrip())
-    else:
-        lines.append("当前无未结舆情事件。")
-    return "\n".join(lines)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from yuqing.db.models import IncidentPostRow, NotificationRow, PostRow
+from yuqing.db.models import IncidentPostRow, IncidentRow, NotificationRow, PostRow
 from yuqing.privacy import mask
 from yuqing.settings import ChannelSettings, Settings
 from yuqing.timeutil import SHANGHAI, iso_shanghai, to_shanghai, to_utc
@@ -81,25 +81,20 @@ def quiet_until(now: datetime, spec: str | None) -> datetime | None:
     return to_utc(datetime.combine(end_day, end, tzinfo=SHANGHAI))
 
 
-def _incident_fields(incident: Any) -> dict[str, Any]:
+def _incident_fields(incident: IncidentRow | None) -> dict[str, Any]:
     if incident is None:
         return {"incident_id": None, "category": None, "severity": 0, "stage": None, "deadline": None,
                 "title": ""}
-    get = incident.get if isinstance(incident, dict) else lambda k, d=None: getattr(incident, k, d)
-    severity = get("severity", 0)
-    stage = get("stage")
-    category = get("category")
-    deadline = get("deadline")
     return {
-        "incident_id": get("id"),
-        "category": str(category) if category is not None else None,
-        "severity": int(severity or 0),
-        "stage": str(stage) if stage is not None else None,
-        "deadline": iso_shanghai(deadline) if isinstance(deadline, datetime) else deadline,
-        "title": mask(get("title", "") or ""),
-        "clock_started_at": iso_shanghai(get("clock_started_at")),
-        "first_response_at": iso_shanghai(get("first_response_at")),
-        "heat": float(get("heat", 0.0) or 0.0),
+        "incident_id": incident.id,
+        "category": str(incident.category) if incident.category is not None else None,
+        "severity": int(incident.severity or 0),
+        "stage": str(incident.stage) if incident.stage is not None else None,
+        "deadline": iso_shanghai(incident.deadline),
+        "title": mask(incident.title or ""),
+        "clock_started_at": iso_shanghai(incident.clock_started_at),
+        "first_response_at": iso_shanghai(incident.first_response_at),
+        "heat": float(incident.heat or 0.0),
     }
 
 
@@ -163,7 +158,7 @@ def enqueue(
     session: Session,
     *,
     kind: str,
-    incident: Any,
+    incident: IncidentRow | None,
     text: str,
     now: datetime,
     settings: Settings,

@@ -21,17 +21,16 @@ Message-ID). A crash before or during the claim never loses a notification.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from alerting.channels.base import Channel, Note, SendError, make_channel
+from alerting.channels.base import Channel, Note, SendError
+from alerting.channels.registry import make_channel
 from yuqing.db.models import NotificationRow
+from yuqing.runtime import worker_id as runtime_worker_id
 from yuqing.settings import Person, Settings
 from yuqing.timeutil import to_utc
 
@@ -51,10 +50,6 @@ class SendReport:
     def summary(self) -> str:
         return (f"认领 {self.claimed} 条，发送成功 {self.sent} 条（其中此前已送达 {self.already_delivered} 条），"
                 f"待重试 {self.retried} 条，放弃 {self.dead} 条")
-
-
-def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
@@ -172,7 +167,7 @@ def send_due(rt: Any, now: datetime | None = None, worker_id: str | None = None,
              limit: int = DEFAULT_BATCH) -> SendReport:
     """Send every due notification once. ``now`` defaults to ``rt.clock.now()``."""
     now = to_utc(now or rt.clock.now())
-    worker_id = worker_id or default_worker_id()
+    worker_id = worker_id or runtime_worker_id()
     report = SendReport()
     claimed = claim_due(rt, now, worker_id, limit)
     report.claimed = len(claimed)

@@ -73,8 +73,8 @@ def fresh_runtime(tmp: Path, name: str):  # type: ignore[no-untyped-def]
 
 
 def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = None) -> tuple[float, object]:
+    from app.worker import process
     from yuqing.domain import Post
-    from yuqing.pipeline import process
     from yuqing.store import store_posts
 
     rt = fresh_runtime(tmp, name)
@@ -89,8 +89,8 @@ def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = Non
 
 def latency(tmp: Path, n: int) -> list[float]:
     from alerting.sender import send_due
+    from app.worker import Worker, process
     from yuqing.domain import Post
-    from yuqing.pipeline import Worker, process
     from yuqing.store import store_posts
 
     rt = fresh_runtime(tmp, "latency")

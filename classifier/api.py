@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -31,6 +32,14 @@ _CONTENT = re.compile(r"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff\u3040-\u30ff\u3400-
 
 def has_content(text: str) -> bool:
     return bool(_CONTENT.search(text))
+
+
+class PostClassifier(Protocol):
+    """What the pipeline worker needs of a classifier (``Classifier`` is the product's)."""
+
+    def classify(self, posts: list[Post]) -> list[Classification]: ...
+
+    def embed(self, texts: list[str]) -> Sequence[Sequence[float]]: ...
 
 
 class Classifier:

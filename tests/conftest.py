@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app import wiring  # noqa: F401  (engine hooks, as every entry point of the composition has them)
 from yuqing.db.migrate import upgrade
 from yuqing.runtime import Runtime
 from yuqing.settings import DEFAULT_CONFIG, ROOT, load_settings

@@ -40,7 +40,7 @@ def report(
     day: str = typer.Option(None, help="报告日期（默认今天，Asia/Shanghai），如 2026-03-02"),
     output: Path = typer.Option(None, "--output", "-o", help="输出文件（docx 默认写入 var/reports/）"),
 ) -> None:
-    from web.reports import build
+    from reports import build
 
     rt = runtime()
     try:

@@ -1,7 +1,11 @@
-"""The wiring every command shares: settings, database engine, sessions, clock."""
+"""The wiring every command shares: settings, database engine, sessions, clock, and the id by
+which one process names itself in claims and leases."""
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,3 +45,8 @@ class Runtime:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def worker_id() -> str:
+    """A name unique to this process (host:pid:random), for claims (outbox, posts) and leases."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -1,7 +1,9 @@
-"""Notification channels: one module per channel behind :class:`alerting.channels.base.Channel`."""
+"""Notification channels: one module per channel behind :class:`alerting.channels.base.Channel`,
+registered by type in :mod:`alerting.channels.registry`."""
 
 from __future__ import annotations
 
-from alerting.channels.base import Channel, Note, SendError, make_channel
+from alerting.channels.base import Channel, Note, SendError
+from alerting.channels.registry import make_channel
 
 __all__ = ["Channel", "Note", "SendError", "make_channel"]

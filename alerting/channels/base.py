@@ -1,4 +1,4 @@
-"""The one small base class every channel implements, and the channel registry.
+"""The one small base class every channel implements (the registry is alerting/channels/registry.py).
 
 Delivery guarantees (see also alerting/sender.py):
 
@@ -77,14 +77,3 @@ class Channel:
 
     def close(self) -> None:
         return None
-
-
-def make_channel(config: ChannelSettings, settings: Settings) -> Channel:
-    from alerting.channels import console, dingtalk, email, feishu, file, slack, wecom
-
-    classes: dict[str, type[Channel]] = {
-        "console": console.ConsoleChannel, "file": file.FileChannel, "slack": slack.SlackChannel,
-        "wecom": wecom.WeComChannel, "dingtalk": dingtalk.DingTalkChannel,
-        "feishu": feishu.FeishuChannel, "email": email.EmailChannel,
-    }
-    return classes[config.type](config, settings)

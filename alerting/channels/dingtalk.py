@@ -14,10 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from alerting import messages
-from alerting.channels.base import Channel, Note, SendError
-from alerting.channels.webhook import post_json
-
-RATE_LIMITED = {130101}
+from alerting.channels.base import Note
+from alerting.channels.robot import RobotChannel
 
 
 def sign(timestamp_ms: int, secret: str) -> str:
@@ -47,17 +45,14 @@ def build_body(note: Note, now: datetime) -> dict[str, Any]:
     }
 
 
-class DingTalkChannel(Channel):
+class DingTalkChannel(RobotChannel):
     type = "dingtalk"
+    label = "钉钉"
+    secret_what = "钉钉加签密钥"
+    rate_limited = frozenset({130101})
 
-    def send(self, note: Note, now: datetime) -> str | None:
-        url = self.secret(self.config.webhook_env, "钉钉机器人 webhook 地址")
-        key = self.secret(self.config.secret_env, "钉钉加签密钥") if self.config.secret_env else None
-        # the signature must be within an hour of DingTalk's clock: sign with the real send time
-        data = post_json(signed_url(url, key, datetime.now(now.tzinfo)), build_body(note, now),
-                         timeout=self.config.timeout_seconds, name="钉钉")
-        code = data.get("errcode", 0)
-        if code != 0:
-            raise SendError(f"钉钉返回错误 {code}: {data.get('errmsg', '')}",
-                            retry_after=60 if code in RATE_LIMITED else None)
-        return None
+    def signed_url(self, url: str, key: str | None, sign_time: datetime) -> str:
+        return signed_url(url, key, sign_time)
+
+    def build_body(self, note: Note, now: datetime, key: str | None, sign_time: datetime) -> dict[str, Any]:
+        return build_body(note, now)

@@ -13,10 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from alerting import messages
-from alerting.channels.base import Channel, Note, SendError
-from alerting.channels.webhook import post_json
-
-RATE_LIMITED = {11232}
+from alerting.channels.base import Note
+from alerting.channels.robot import RobotChannel
 
 
 def sign(timestamp_s: int, secret: str) -> str:
@@ -42,16 +40,15 @@ def build_body(note: Note, now: datetime, secret: str | None, sign_time: datetim
     return body
 
 
-class FeishuChannel(Channel):
+class FeishuChannel(RobotChannel):
     type = "feishu"
+    label = "飞书"
+    secret_what = "飞书签名密钥"
+    rate_limited = frozenset({11232})
 
-    def send(self, note: Note, now: datetime) -> str | None:
-        url = self.secret(self.config.webhook_env, "飞书机器人 webhook 地址")
-        key = self.secret(self.config.secret_env, "飞书签名密钥") if self.config.secret_env else None
-        body = build_body(note, now, key, datetime.now(now.tzinfo))
-        data = post_json(url, body, timeout=self.config.timeout_seconds, name="飞书")
-        code = data.get("code", data.get("StatusCode", 0))
-        if code != 0:
-            raise SendError(f"飞书返回错误 {code}: {data.get('msg', data.get('StatusMessage', ''))}",
-                            retry_after=60 if code in RATE_LIMITED else None)
-        return None
+    def build_body(self, note: Note, now: datetime, key: str | None, sign_time: datetime) -> dict[str, Any]:
+        return build_body(note, now, key, sign_time)
+
+    def reply_error(self, data: dict[str, Any]) -> tuple[int, str]:
+        return (int(data.get("code", data.get("StatusCode", 0)) or 0),
+                str(data.get("msg", data.get("StatusMessage", ""))))

@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from alerting import messages
-from alerting.channels.base import Channel, Note, SendError
-from alerting.channels.webhook import post_json
+from alerting.channels.base import Note
+from alerting.channels.robot import RobotChannel
 
 MAX_BYTES = 4096  # the robot's markdown limit
-RATE_LIMITED = {45009}
 
 
 def truncate_utf8(text: str, limit: int) -> str:
@@ -31,14 +30,10 @@ def build_body(note: Note, now: datetime) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": truncate_utf8(content, MAX_BYTES)}}
 
 
-class WeComChannel(Channel):
+class WeComChannel(RobotChannel):
     type = "wecom"
+    label = "企业微信"
+    rate_limited = frozenset({45009})
 
-    def send(self, note: Note, now: datetime) -> str | None:
-        url = self.secret(self.config.webhook_env, "企业微信机器人 webhook 地址")
-        data = post_json(url, build_body(note, now), timeout=self.config.timeout_seconds, name="企业微信")
-        code = data.get("errcode", 0)
-        if code != 0:
-            raise SendError(f"企业微信返回错误 {code}: {data.get('errmsg', '')}",
-                            retry_after=60 if code in RATE_LIMITED else None)
-        return None
+    def build_body(self, note: Note, now: datetime, key: str | None, sign_time: datetime) -> dict[str, Any]:
+        return build_body(note, now)

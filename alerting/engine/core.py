@@ -16,6 +16,7 @@ from alerting.engine.digest import next_digest, send_due_digests
 from alerting.engine.features import Fingerprint
 from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
+from yuqing import hooks
 from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
 from yuqing.settings import Settings
 
@@ -159,11 +160,8 @@ def tick(session: Session, now: datetime, settings: Settings) -> int:
     incidents = open_incidents(session)
     for incident in incidents:
         refresh(session, incident, now, settings)
-    from alerting.engine.stages import playbooks
-
-    module = playbooks()
-    if module is not None and hasattr(module, "overdue_reminders"):
-        module.overdue_reminders(session, now, settings)
+    for hook in hooks.TICK_HOOKS:
+        hook(session, now, settings)
     send_due_digests(session, now, settings)
     return len(incidents)
 

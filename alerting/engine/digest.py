@@ -3,17 +3,22 @@
 A digest time passed less than ``DIGEST_WINDOW`` ago and not yet sent is sent once (keyed by day
 and time); one missed for longer (the service was down) is skipped, not sent late, and so is
 one before the instance's very first tick (a new database, a replay starting at 09:00).
+The digest's text (``digest_text``) is built here too, from the open incidents at send time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yuqing.db.models import KeyValueRow
+from alerting.engine.notify import send_digest
+from yuqing.db.models import IncidentRow, KeyValueRow, NotificationRow
+from yuqing.domain import category_zh, severity_zh, stage_zh
+from yuqing.privacy import mask
 from yuqing.settings import Settings
-from yuqing.timeutil import SHANGHAI, to_shanghai, to_utc
+from yuqing.timeutil import SHANGHAI, fmt_duration, fmt_local, to_shanghai, to_utc
 
 DIGEST_WINDOW = timedelta(hours=1)
 FIRST_TICK_KEY = "engine.first_tick"
@@ -47,18 +52,51 @@ def _first_tick(session: Session, now: datetime) -> datetime:
 
 
 def send_due_digests(session: Session, now: datetime, settings: Settings) -> int:
-    from alerting.messages import digest_text
-    from alerting.outbox import enqueue
-
     sent = 0
     first = _first_tick(session, now)
     for slot in slots(settings, now):
         if slot <= now < slot + DIGEST_WINDOW and slot >= first:
             local = to_shanghai(slot)
-            rows = enqueue(session, kind="digest", incident=None, text=digest_text(session, now, settings), now=now,
-                           settings=settings, dedupe_key=f"digest:{local:%Y-%m-%dT%H:%M}")
-            sent += bool(rows)
+            sent += bool(send_digest(session, text=digest_text(session, now, settings), now=now,
+                                     settings=settings, key=f"{local:%Y-%m-%dT%H:%M}"))
     return sent
+
+
+def digest_text(session: Session, now: datetime, settings: Settings) -> str:
+    """每日舆情汇总: open incidents by stage and severity, clocks, and the last 24 hours."""
+    now = to_utc(now)
+    since = now - timedelta(hours=24)
+    open_rows = list(session.execute(
+        select(IncidentRow).where(IncidentRow.stage.in_(("warning", "response", "aftermath")),
+                                  IncidentRow.merged_into.is_(None))
+        .order_by(IncidentRow.severity.desc(), IncidentRow.deadline.asc(), IncidentRow.id.asc())
+    ).scalars())
+    new_rows = session.execute(
+        select(IncidentRow.id).where(IncidentRow.created_at >= since, IncidentRow.merged_into.is_(None))
+    ).scalars().all()
+    sent = session.execute(
+        select(NotificationRow.id).where(NotificationRow.sent_at >= since, NotificationRow.status == "sent")
+    ).scalars().all()
+    lines = [f"每日舆情汇总（截至 {fmt_local(now)}）",
+             f"近24小时新增事件 {len(new_rows)} 起，发出通知 {len(sent)} 条；当前未结事件 {len(open_rows)} 起。"]
+    if open_rows:
+        by_stage: dict[str, int] = {}
+        for row in open_rows:
+            by_stage[stage_zh(row.stage)] = by_stage.get(stage_zh(row.stage), 0) + 1
+        lines.append("按阶段：" + "，".join(f"{k} {v} 起" for k, v in by_stage.items()))
+        lines.append("")
+        for row in open_rows:
+            clock = ""
+            if row.first_response_at is not None:
+                clock = "已首次回应"
+            elif row.deadline is not None:
+                left = (row.deadline - now).total_seconds()
+                clock = f"剩余 {fmt_duration(left)}" if left >= 0 else f"已超时 {fmt_duration(-left)}"
+            lines.append(f"- #{row.id} {category_zh(row.category)} {severity_zh(row.severity)} "
+                         f"{stage_zh(row.stage)} {mask(row.title or '')} {clock}".rstrip())
+    else:
+        lines.append("当前无未结舆情事件。")
+    return "\n".join(lines)
 
 
 def next_digest(settings: Settings, now: datetime) -> datetime | None:

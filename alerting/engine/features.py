@@ -76,16 +76,3 @@ class Fingerprint:
     def from_json(cls, data: dict | None) -> Fingerprint:
         data = data or {}
         return cls(set(data.get("grams") or []), set(data.get("ents") or []))
-
-
-def containment(a: set[str], b: set[str]) -> float:
-    """|a ∩ b| / min(|a|, |b|): a short post fully inside a long article scores 1."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)

@@ -4,18 +4,20 @@ warning 预警 → response 应对 (a person, or automatically at severity ≥ c
 → aftermath 善后 (a person, or automatically once the first public response is recorded and heat
 has fallen below ``aftermath_heat_ratio`` × peak) → closed (a person). aftermath → response on a
 new surge (二次发酵). Any open stage → dismissed (a false alarm, with a reason).
+
+What a stage brings beyond that (the playbook checklist, its guard and override) comes through
+the engine hooks of ``yuqing.hooks``; the engine never imports the area that fills them.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
-from types import ModuleType
 
 from sqlalchemy.orm import Session
 
 from alerting.engine import texts
 from alerting.engine.notify import send
+from yuqing import hooks
 from yuqing.audit import record
 from yuqing.db.models import IncidentRow, StageHistoryRow
 from yuqing.settings import Settings
@@ -24,32 +26,20 @@ OPEN_STAGES = ("warning", "response", "aftermath")
 CLOCK_STAGES = ("warning", "response")  # the clock runs until the first public response
 
 
-def playbooks() -> ModuleType | None:
-    """playbooks.checklist when that area is installed (it is optional for the engine)."""
-    try:
-        return importlib.import_module("playbooks.checklist")
-    except ImportError:
-        return None
-
-
 def instantiate_checklist(session: Session, incident: IncidentRow, stage: str, now: datetime,
                           settings: Settings) -> None:
-    module = playbooks()
-    if module is not None and hasattr(module, "instantiate"):
-        module.instantiate(session, incident, stage, now, settings)
+    for hook in hooks.STAGE_HOOKS:
+        hook(session, incident, stage, now, settings)
 
 
 def open_required(session: Session, incident: IncidentRow) -> list:
-    module = playbooks()
-    if module is None or not hasattr(module, "open_required"):
-        return []
-    return list(module.open_required(session, incident.id, incident.stage))
+    """What still blocks leaving the incident's stage (playbooks registers the blocker)."""
+    return [item for blocker in hooks.ADVANCE_BLOCKERS for item in blocker(session, incident)]
 
 
 def override_checklist(session: Session, incident: IncidentRow, actor: str, now: datetime, reason: str) -> None:
-    module = playbooks()
-    if module is not None and hasattr(module, "override"):
-        module.override(session, incident.id, incident.stage, actor, now, reason)
+    for hook in hooks.OVERRIDE_HOOKS:
+        hook(session, incident, actor, now, reason)
 
 
 def history(session: Session, incident: IncidentRow, old: str | None, new: str, actor: str,

@@ -116,7 +116,7 @@ def test_merge_and_split(runtime: Runtime) -> None:
         with pytest.raises(YuqingError, match="不属于"):
             actions.split(s, a, ["nope"], "head", now, settings=runtime.settings)
     with runtime.session() as s:
-        from alerting.engine.views import post_ids
+        from alerting.engine.incident_json import post_ids
 
         assert post_ids(s, a) == ["p1"] and post_ids(s, new_id) == ["p2"]
         assert s.get(IncidentRow, a).clock_started_at == T0 + timedelta(minutes=30)

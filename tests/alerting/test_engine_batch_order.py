@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.worker import process
 from yuqing.db.models import IncidentPostRow
 from yuqing.domain import Post
-from yuqing.pipeline import process
 from yuqing.runtime import Runtime
 from yuqing.store import store_posts
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from alerting import actions
 from alerting.engine.core import handle_posts, tick
-from alerting.engine.views import post_ids
+from alerting.engine.incident_json import post_ids
 from yuqing.db.models import IncidentRow, NotificationRow, PostRow
 from yuqing.domain import Post
 from yuqing.runtime import Runtime
@@ -101,7 +101,7 @@ def test_replay_cli_contract_and_bad_lines(config_file: Path, tmp_path: Path) ->
              json.dumps({"action": "ack", "at": "2026-03-02T09:40:00+08:00", "post_id": "nope"})]
     scenario.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out, inc = tmp_path / "out.jsonl", tmp_path / "inc.jsonl"
-    done = subprocess.run([sys.executable, "-m", "yuqing.cli.main", "replay", str(scenario), "--notify-file", str(out),
+    done = subprocess.run([sys.executable, "-m", "app.cli", "replay", str(scenario), "--notify-file", str(out),
                            "--incidents-file", str(inc), "--tail", "2h"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert "line 2: JSON 格式错误" in done.stderr and "line 4: 帖子 nope 不属于任何事件" in done.stderr

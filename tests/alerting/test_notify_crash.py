@@ -21,7 +21,7 @@ from yuqing.settings import ROOT
 # enqueue in one transaction, claim in another, optionally send, then die without marking
 CHILD = """
 import os, signal, sys
-from alerting.channels.base import make_channel
+from alerting.channels.registry import make_channel
 from alerting.outbox import enqueue
 from alerting.sender import _load_note, claim_due
 from yuqing.db.models import IncidentRow

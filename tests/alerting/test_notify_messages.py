@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alerting import messages
+from alerting.engine import digest
 from alerting.outbox import enqueue
 from alerting.sender import send_due
 from tests.alerting.conftest_notify import T0, add_incident, incident_row
@@ -24,7 +25,7 @@ def test_digest_text_lists_open_incidents(make_runtime):
     b = add_incident(rt, severity=1, title="一般事件")
     add_incident(rt, severity=2, stage="closed", title="已结事件")
     with rt.session() as s:
-        text = messages.digest_text(s, T0 + timedelta(hours=12), rt.settings)
+        text = digest.digest_text(s, T0 + timedelta(hours=12), rt.settings)
     lines = text.splitlines()
     assert lines[0] == "每日舆情汇总（截至 2026-03-02 22:00）"
     assert "当前未结事件 2 起" in lines[1] and "近24小时新增事件 3 起" in lines[1]

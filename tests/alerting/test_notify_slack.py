@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from alerting.channels.base import make_channel
+from alerting.channels.registry import make_channel
 from alerting.outbox import enqueue
 from alerting.sender import _load_note, claim_due, send_due
 from tests.alerting.conftest_notify import T0, add_incident, incident_row

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app.cli import app
 from tests.conftest import write_config
-from yuqing.cli.main import app
 
 runner = CliRunner()
 

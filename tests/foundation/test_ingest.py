@@ -14,7 +14,7 @@ from yuqing.runtime import Runtime
 
 
 def _yuqing(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "yuqing.cli.main", "--config", str(config), *args],
+    return subprocess.run([sys.executable, "-m", "app.cli", "--config", str(config), *args],
                           capture_output=True, text=True, timeout=300)
 
 

@@ -97,7 +97,7 @@ def test_cli_bad_config_exits_1_without_traceback(tmp_path: Path) -> None:
     data["web"] = {"port": "eighty"}
     path = tmp_path / "y.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "yuqing.cli.main", "--config", str(path), "init"],
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "--config", str(path), "init"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

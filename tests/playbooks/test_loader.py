@@ -119,8 +119,8 @@ def test_load_all_raises_config_error_for_start_up(tmp_path: Path, config_file: 
 def test_doctor_and_init_stop_on_a_broken_playbook(tmp_path: Path, config_file: Path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from yuqing.cli.main import app
-    from yuqing.doctor import run_checks
+    from app.cli import app
+    from app.doctor import run_checks
 
     d = _copy(tmp_path)
     _edit(d / "emergency.yaml", lambda x: x["stages"]["response"]["items"][1].update(required="maybe"))

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from app.cli import app
 from playbooks import checklist
 from playbooks.drafts import check_draft, has_errors
 from playbooks.templates import render
 from tests.playbooks.conftest import T0, make_incident
-from yuqing.cli.main import app
 from yuqing.db.models import AuditRow, ResponseRow, StageHistoryRow
 from yuqing.errors import YuqingError
 

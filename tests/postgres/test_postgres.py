@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import func, inspect, select
 
+from app.worker import claim, process
 from yuqing.db.migrate import current_revision, head_revision, upgrade
 from yuqing.db.models import EngagementRow, IncidentRow, PostRow
 from yuqing.domain import Post
 from yuqing.ingest import ingest_stream
-from yuqing.pipeline import claim, process
 from yuqing.runtime import Runtime
 from yuqing.settings import load_settings
 from yuqing.store import store_posts
@@ -84,16 +84,10 @@ def test_two_workers_claim_disjoint_posts(pg_runtime: Runtime, pg_config: Path) 
 
 def test_pipeline_groups_preclassified_posts_on_postgres(pg_runtime: Runtime) -> None:
     _pending(pg_runtime, 5, category="rights", severity=2)
-    report = process(pg_runtime, index=_NoIndex())
+    report = process(pg_runtime)
     assert report.done == 5 and report.failed == 0
     with pg_runtime.session() as s:
         assert s.scalar(select(func.count()).where(PostRow.status == "done")) == 5
         assert s.scalar(select(func.count()).select_from(IncidentRow)) >= 1
 
 
-class _NoIndex:
-    def upsert(self, docs: list[dict]) -> None:
-        return None
-
-    def close(self) -> None:
-        return None

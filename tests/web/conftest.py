@@ -13,10 +13,10 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from app.worker import process
 from web.app import create_app
 from web.auth import add_user
 from yuqing.domain import Post
-from yuqing.pipeline import process
 from yuqing.runtime import Runtime
 from yuqing.store import store_posts
 from yuqing.timeutil import to_shanghai

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from web import actions
 from web.deps import CurrentUser, api_user, csrf_token, require, rt_of, verify_csrf
-from web.services import board_rows, incident_detail
+from web.read_models import board_rows, incident_detail
 from web.views.search import params_of, run_search
 from yuqing.errors import YuqingError
 from yuqing.privacy import mask

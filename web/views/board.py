@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web import actions
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
-from web.services import board_rows
+from web.read_models import board_rows
 from web.templating import templates
 
 router = APIRouter()

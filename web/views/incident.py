@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web import actions, charts
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
-from web.services import incident_detail
+from web.read_models import incident_detail
 from web.templating import templates
 from yuqing.errors import YuqingError
 from yuqing.timeutil import fmt_local

@@ -7,9 +7,9 @@ from datetime import date
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from reports import build, build_data
+from reports.render import to_html
 from web.deps import CurrentUser, csrf_token, page_user, rt_of
-from web.reports import build, build_data
-from web.reports.render import to_html
 from web.templating import templates
 from yuqing.errors import YuqingError
 

@@ -8,7 +8,7 @@ Source format (one record a line, ``#`` starts a comment line):
 
 ``E id category peak_sev prov|city|county|town|village fa=0|1 as=0|1 :: summary :: notes``
 ``P day HH:MM delay platform author v|n followers category sev event|- r/c/l region|- [k=label]
-[rt=label] :: [title || ] text`` — ``delay`` is minutes (``6``) or hours (``3h``) to fetch;
+[rt=label] [p=V|W|O|L|N|C|F|R|D|T|X] :: [title || ] text`` (``p`` is the perspective, see PERSPECTIVES); — ``delay`` is minutes (``6``) or hours (``3h``) to fetch;
 a text starting with ``~`` is a repost comment: ``//@author:original`` is appended.
 ``A day HH:MM action label [:: reason] [:: url]`` — acts on the incident holding post ``label``.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -37,6 +38,11 @@ NEWS_HOSTS = {
     "中国妇女报": "http://paper.cnwomen.com.cn/html/2026/{n}.htm",
     "封面新闻": "https://www.thecover.cn/news/{n}",
 }
+
+
+PERSPECTIVES = {"V": "victim_family", "W": "eyewitness", "O": "official", "L": "local_media",
+                "N": "national_media", "C": "commentary", "F": "follow_up", "R": "rumour_or_question",
+                "D": "debunk_or_correction", "T": "repost", "X": "unrelated_none", "?": "untagged"}
 
 
 def _h(*parts: str) -> int:
@@ -79,6 +85,7 @@ def build(num: str) -> None:
     posts: list[dict] = []
     actions: list[tuple[datetime, dict, str]] = []
     labels: dict[str, dict] = {}
+    perspectives: Counter = Counter()
     for lineno, raw in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -128,6 +135,7 @@ def build(num: str) -> None:
                         p["text"] = (text[1:] + "//@" + orig["author"] + ":" + body)[:600]
                 p.update({"category": cat, "severity": int(sev), "event": None if ev == "-" else f"tl{num}-{ev}"})
                 p["_line"] = lineno
+                perspectives[opts.get("p", "?")] += 1
                 posts.append(p)
                 if "k" in opts:
                     labels[opts["k"]] = p
@@ -179,7 +187,8 @@ def build(num: str) -> None:
     meta = {"timeline": f"tl_{num}", "start": start.isoformat(), "held_out": held_out, "events": events}
     (HERE / f"tl_{num}.events.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n",
                                                 encoding="utf-8")
-    print(f"tl_{num}: {len(posts)} posts, {len(events)} events, {len(resolved)} actions")
+    print(f"tl_{num}: {len(posts)} posts, {len(events)} events, {len(resolved)} actions; perspectives",
+          " ".join(f"{PERSPECTIVES[k]}={v}" for k, v in sorted(perspectives.items())))
 
 
 if __name__ == "__main__":

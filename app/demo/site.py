@@ -20,8 +20,8 @@ from email.utils import format_datetime
 from html import escape
 from urllib.parse import parse_qs, quote
 
+from app.demo.bundle import RSS_FEED_PATH, DemoDay, DemoPost
 from crawlers.testing.site import FixtureSite, Reply, SiteRequest
-from yuqing.demo.bundle import RSS_FEED_PATH, DemoDay, DemoPost
 from yuqing.query import normalize
 from yuqing.timeutil import SHANGHAI
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.reports.data import IncidentLine, ReportData
+from reports.data import IncidentLine, ReportData
 from yuqing.domain import Stage, category_zh, severity_zh, stage_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_local

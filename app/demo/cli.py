@@ -23,8 +23,8 @@ def demo(
     day: str = typer.Option(None, "--day", help="演示日日期 YYYY-MM-DD（默认昨天）"),
     port: int = typer.Option(None, "--port", help="值班台端口（默认取配置 web.port，被占用时自动换一个）"),
 ) -> None:
-    from yuqing.demo.run import DemoOptions, DemoRunner
-    from yuqing.demo.summary import summary_lines
+    from app.demo.run import DemoOptions, DemoRunner
+    from app.demo.summary import summary_lines
     from yuqing.errors import InputError
     from yuqing.settings import ROOT
 
@@ -43,7 +43,7 @@ def demo(
     host = result.settings.web.host
     chosen = None
     if not no_serve:
-        from yuqing.demo.serve import free_port
+        from app.demo.serve import free_port
 
         chosen = free_port(host, port or result.settings.web.port)
         dashboard = f"http://{host}:{chosen}/"
@@ -51,7 +51,7 @@ def demo(
         console.print(line, markup=False, highlight=False)
     if no_serve or chosen is None:
         return
-    from yuqing.demo.serve import serve_dashboard
+    from app.demo.serve import serve_dashboard
 
     console.print("值班台运行中，按 Ctrl-C 结束。", markup=False)
     try:

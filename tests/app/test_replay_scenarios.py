@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.alerting.replay_helpers import Replayed, at, pairwise_grouping, run_scenario
+from tests.app.replay_helpers import Replayed, at, pairwise_grouping, run_scenario
 
 CONTRACT_KEYS = ["time", "kind", "incident_id", "category", "severity", "stage", "deadline", "text"]
 INC_KEYS = ["id", "category", "severity", "stage", "post_ids", "clock_started_at", "deadline",

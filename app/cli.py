@@ -1,15 +1,25 @@
-"""The `yuqing` command. Each area registers its own sub-commands (see PLUGINS)."""
+"""The `yuqing` command: the root Typer app. The composition's own commands (app/commands.py)
+and every area's `register(app)` are added here, in a fixed order; the areas keep heavy imports
+(torch, scrapy, tantivy) inside their command bodies, so `yuqing --help` stays fast."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 
 import typer
 
+from alerting import cli as alerting_cli
+from app import (
+    commands,
+    wiring,  # noqa: F401  (the areas' hooks: playbooks on stage changes and ticks)
+)
+from app.demo import cli as demo_cli
+from classifier import cli as classifier_cli
+from crawlers import cli as crawlers_cli
+from playbooks import cli as playbooks_cli
+from search import cli as search_cli
+from web import cli as web_cli
 from yuqing import __version__
-from yuqing.cli import core
 from yuqing.cli.context import console_err
 from yuqing.errors import YuqingError
 
@@ -22,16 +32,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Modules with `register(app)`; keep heavy imports (torch, scrapy) inside their commands.
-PLUGINS = [
-    "crawlers.cli",
-    "classifier.cli",
-    "search.cli",
-    "alerting.cli",
-    "playbooks.cli",
-    "web.cli",
-    "yuqing.cli.demo",
-]
+PLUGINS = [crawlers_cli, classifier_cli, search_cli, alerting_cli, playbooks_cli, web_cli, demo_cli]
 
 
 def _version(value: bool) -> None:
@@ -52,10 +53,9 @@ def _root(
         os.environ["YUQING_CONFIG"] = config
 
 
-core.register(app)
-for _name in PLUGINS:
-    if importlib.util.find_spec(_name.rsplit(".", 1)[0]) and importlib.util.find_spec(_name):
-        importlib.import_module(_name).register(app)
+commands.register(app)
+for _plugin in PLUGINS:
+    _plugin.register(app)
 
 
 def run() -> None:

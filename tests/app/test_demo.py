@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from app.demo.bundle import load_day
+from app.demo.site import ReplaySite
 from yuqing.db.models import IncidentRow, StageHistoryRow, UserRow
-from yuqing.demo.bundle import load_day
-from yuqing.demo.site import ReplaySite
 from yuqing.settings import ROOT
 
 DAY = date(2025, 6, 14)
@@ -28,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "yuqing.cli.main", "demo", "--fast", "--no-serve", "--labels", "given",
+        [sys.executable, "-m", "app.cli", "demo", "--fast", "--no-serve", "--labels", "given",
          "--dir", str(out / "demo"), "--day", DAY.isoformat()],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -13,21 +13,19 @@ when the lease expires.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from app import wiring  # noqa: F401  (the playbooks' engine hooks run on every tick)
 from yuqing.db.models import LeaseRow
-from yuqing.runtime import Runtime
+from yuqing.runtime import Runtime, worker_id
 from yuqing.timeutil import to_shanghai
 
-log = logging.getLogger("yuqing.service")
+log = logging.getLogger("app.service")
 LEASE_NAME = "scheduler"
 LEASE_SECONDS = 60.0
 JOBS_TABLE = "apscheduler_jobs"
@@ -112,7 +110,7 @@ def job_crawl(source: str) -> None:
 
 @_leading
 def job_process() -> None:
-    from yuqing.pipeline import Worker, process
+    from app.worker import Worker, process
 
     rt = _rt()
     if STATE.worker is None:
@@ -142,22 +140,13 @@ def job_send() -> None:
 
 @_leading
 def job_daily_report() -> None:
-    from web.reports import build
+    from reports import build
 
     rt = _rt()
     day = to_shanghai(rt.clock.now()).date()
     out = rt.settings.data_file("reports") / f"daily-{day.isoformat()}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(build("daily", rt, fmt="md", day=day))
-
-
-def _has(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def add_jobs(scheduler: Any, rt: Runtime) -> list[str]:
@@ -170,19 +159,17 @@ def add_jobs(scheduler: Any, rt: Runtime) -> list[str]:
         scheduler.add_job(func, trigger, id=job_id, **common, **kw)
         ids.append(job_id)
 
-    add("yuqing.service:job_lease", "lease", "interval", seconds=LEASE_SECONDS / 3)
-    add("yuqing.service:job_process", "process", "interval", seconds=sched.process_interval_seconds)
-    add("yuqing.service:job_tick", "tick", "interval", seconds=sched.tick_interval_seconds)
-    add("yuqing.service:job_send", "send", "interval", seconds=sched.outbox_interval_seconds)
-    if _has("crawlers.runner"):
-        for source in rt.settings.sources:
-            if source.enabled:
-                add("yuqing.service:job_crawl", f"crawl:{source.name}", "interval",
-                    minutes=source.interval_minutes, args=[source.name])
-    if _has("web.reports"):
-        hour, minute = (int(x) for x in sched.daily_report_time.split(":"))
-        add("yuqing.service:job_daily_report", "daily_report", "cron", hour=hour, minute=minute,
-            timezone=rt.settings.timezone)
+    add("app.service:job_lease", "lease", "interval", seconds=LEASE_SECONDS / 3)
+    add("app.service:job_process", "process", "interval", seconds=sched.process_interval_seconds)
+    add("app.service:job_tick", "tick", "interval", seconds=sched.tick_interval_seconds)
+    add("app.service:job_send", "send", "interval", seconds=sched.outbox_interval_seconds)
+    for source in rt.settings.sources:
+        if source.enabled:
+            add("app.service:job_crawl", f"crawl:{source.name}", "interval",
+                minutes=source.interval_minutes, args=[source.name])
+    hour, minute = (int(x) for x in sched.daily_report_time.split(":"))
+    add("app.service:job_daily_report", "daily_report", "cron", hour=hour, minute=minute,
+        timezone=rt.settings.timezone)
     # jobs of sources removed from the settings
     for job in scheduler.get_jobs():
         if job.id not in ids:
@@ -202,9 +189,7 @@ def build_scheduler(rt: Runtime, blocking: bool = True) -> Any:
                timezone=rt.settings.timezone)
 
 
-def _serve_web(rt: Runtime) -> threading.Thread | None:
-    if not _has("web.app"):
-        return None
+def _serve_web(rt: Runtime) -> threading.Thread:
     import uvicorn
 
     from web.app import create_app
@@ -219,16 +204,12 @@ def _serve_web(rt: Runtime) -> threading.Thread | None:
 
 def run_once(rt: Runtime, holder: str | None = None) -> bool:
     """Every job once, in order (``yuqing run --once``); returns whether this instance led."""
-    STATE.rt, STATE.holder = rt, holder or STATE.holder or _holder()
+    STATE.rt, STATE.holder = rt, holder or STATE.holder or worker_id()
     job_lease()
     if STATE.leader:
         for job in (job_process, job_tick, job_send):
             job()
     return STATE.leader
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def serve(rt: Runtime, web: bool = True, once: bool = False) -> None:
@@ -239,7 +220,7 @@ def serve(rt: Runtime, web: bool = True, once: bool = False) -> None:
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     upgrade(rt.engine)
-    STATE.rt, STATE.holder = rt, _holder()
+    STATE.rt, STATE.holder = rt, worker_id()
     if once:
         led = run_once(rt)
         console.print("已执行一轮任务。" if led else "另一实例持有调度租约，本实例未执行任务。")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from web.reports import render
-from web.reports.data import ReportData, collect, collect_incident
+from reports import render
+from reports.data import ReportData, collect, collect_incident
 from yuqing.errors import InputError
 from yuqing.runtime import Runtime
 from yuqing.timeutil import to_shanghai

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from app import wiring  # noqa: F401  (the playbooks' engine hooks)
 from yuqing.errors import InputError
 from yuqing.settings import ChannelSettings, Settings, load_settings
 from yuqing.timeutil import SimClock, parse_datetime, to_utc
@@ -119,22 +120,12 @@ def replay_settings(base: Settings, data_dir: Path, notify_file: Path) -> Settin
     return settings
 
 
-class _NoIndex:
-    """Replay does not build a search index (it is derived data and not part of the contract)."""
-
-    def upsert(self, docs: list[dict]) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 class Replayer:
     def __init__(self, settings: Settings, start: datetime, step: timedelta, classifier: Any = None) -> None:
         from sqlalchemy import event
 
+        from app.worker import Worker
         from yuqing.db.migrate import upgrade
-        from yuqing.pipeline import Worker
         from yuqing.runtime import Runtime
 
         self.clock = SimClock(start)
@@ -146,14 +137,14 @@ class Replayer:
 
         upgrade(self.rt.engine)
         self.step = step
-        self.worker = Worker(self.rt, classifier, _NoIndex())
+        self.worker = Worker(self.rt, classifier, indexing=False)  # the index is derived, not replayed
         self.report = ReplayReport(started=start)
 
     def jobs(self, pipeline: bool = False) -> None:
         """What the scheduler runs: pipeline (only when posts arrived), clock tick, outbox sender."""
         from alerting.engine.core import tick
         from alerting.sender import send_due
-        from yuqing.pipeline import process
+        from app.worker import process
 
         now = self.clock.now()
         if pipeline:
@@ -222,7 +213,7 @@ class Replayer:
             self.report.errors.append(f"line {event.line}: {exc}")
 
     def write_incidents(self, path: Path) -> None:
-        from alerting.engine.views import incident_json, list_incidents
+        from alerting.engine.incident_json import incident_json, list_incidents
 
         with self.rt.session() as s:
             rows = [incident_json(s, i) for i in list_incidents(s)]

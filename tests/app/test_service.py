@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, inspect, select, text
 
-from yuqing import service
+from app import service
 from yuqing.db.models import IncidentRow, NotificationRow, PostRow
 from yuqing.domain import Post
 from yuqing.runtime import Runtime

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alerting.replay import replay
+from app.replay import replay
 from tests.conftest import write_config
 from yuqing.settings import load_settings
 from yuqing.timeutil import parse_datetime
@@ -33,7 +33,7 @@ class Replayed:
 
 
 def run_scenario(name: str, tmp: Path, tail: str = "24h") -> Replayed:
-    from alerting.replay import parse_duration
+    from app.replay import parse_duration
 
     settings = load_settings(write_config(tmp))
     out, inc = tmp / "out.jsonl", tmp / "inc.jsonl"

@@ -1,4 +1,4 @@
-"""The pipeline worker (`yuqing process`): pending posts → classify → incidents → index → done.
+"""The pipeline worker (`yuqing process`; not Scrapy's item pipelines, which are crawlers/pipelines.py): pending posts → classify → incidents → index → done.
 
 Each batch goes through four short steps, never holding a transaction across inference or
 index I/O:
@@ -21,10 +21,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from alerting.engine.core import handle_posts
+from app import wiring  # noqa: F401  (the playbooks' engine hooks)
+from classifier.api import PostClassifier
+from search import get_index
+from search.indexing import index_posts
+from search.types import PostIndex
 from yuqing.db.models import ClassificationRow, PostRow
 from yuqing.domain import Category, Classification, Post, Severity
 from yuqing.errors import YuqingError
@@ -101,40 +106,39 @@ def as_post(row: PostRow) -> Post:
 class Worker:
     """One worker's state across batches: the lazily loaded classifier and index writer."""
 
-    def __init__(self, rt: Runtime, classifier: Any = None, index: Any = None) -> None:
+    def __init__(self, rt: Runtime, classifier: PostClassifier | None = None, index: PostIndex | None = None,
+                 *, indexing: bool = True) -> None:
+        """``indexing=False``: posts are not indexed (replay: the index is derived, not in the contract)."""
         self.rt = rt
+        self._indexing = indexing
         self._classifier = classifier
         self._classifier_error: str | None = None
         self._index = index
         self._index_error: str | None = None
         self._own_index = index is None
 
-    def classifier(self) -> Any:
+    def classifier(self) -> PostClassifier | None:
         if self._classifier is None and self._classifier_error is None:
             try:
-                from classifier.api import load_classifier
+                from classifier.api import load_classifier  # torch: loaded only when a post needs the model
 
                 self._classifier = load_classifier(self.rt.settings)
-            except ImportError:
-                self._classifier_error = "分类模块尚未安装（classifier.api），无法对未带分类的帖子分类"
             except YuqingError as exc:
                 self._classifier_error = str(exc)
         return self._classifier
 
-    def index(self) -> Any:
+    def index(self) -> PostIndex | None:
+        if not self._indexing:
+            return None
         if self._index is None and self._index_error is None:
             try:
-                from search import get_index
-
                 self._index = get_index(self.rt.settings, writer=True)
-            except ImportError:
-                self._index_error = "检索模块尚未安装，帖子暂不建索引"
             except Exception as exc:  # the index is derived data: report and go on
                 self._index_error = f"检索索引不可用（{exc}），帖子暂不建索引，可稍后运行 yuqing reindex"
         return self._index
 
     def close(self) -> None:
-        if self._own_index and self._index is not None and hasattr(self._index, "close"):
+        if self._own_index and self._index is not None:
             self._index.close()
 
 
@@ -166,7 +170,7 @@ def _classify(worker: Worker, rows: list[PostRow], report: ProcessReport) -> tup
                 result[row.id] = cls
             report.classified += len(todo)
     model = worker._classifier
-    if model is not None and hasattr(model, "embed"):
+    if model is not None:
         crisis = [r for r in rows if r.id in result and result[r.id].category is not Category.none]
         if crisis:
             vectors = model.embed([f"{r.title}\n{r.text}" if r.title else r.text for r in crisis])
@@ -176,8 +180,6 @@ def _classify(worker: Worker, rows: list[PostRow], report: ProcessReport) -> tup
 
 def _apply(rt: Runtime, ids: list[str], classes: dict[str, Classification],
            embeddings: dict[str, list[float]], report: ProcessReport) -> None:
-    from alerting.engine.core import handle_posts
-
     now = rt.clock.now()
     with rt.session() as s:
         rows = list(s.scalars(select(PostRow).where(PostRow.id.in_(ids)).order_by(PostRow.first_seen_at, PostRow.id)))
@@ -201,12 +203,7 @@ def _index_and_finish(worker: Worker, ids: list[str], report: ProcessReport) -> 
     index = worker.index()
     if index is not None and ids:
         try:
-            if hasattr(index, "search"):  # a real PostIndex: the search area builds the documents
-                from search.indexing import index_posts
-
-                report.indexed += index_posts(rt, ids, index=index)
-            else:
-                index.upsert([{"id": i} for i in ids])
+            report.indexed += index_posts(rt, ids, index=index)
         except Exception as exc:  # derived data: keep the database result, report
             report.errors.append(f"建索引失败（{exc}），可稍后运行 yuqing reindex")
     now = rt.clock.now()
@@ -269,7 +266,8 @@ def process_batch(worker: Worker, ids: list[str], report: ProcessReport) -> None
     _index_and_finish(worker, good, report)
 
 
-def process(rt: Runtime, *, limit: int | None = None, classifier: Any = None, index: Any = None,
+def process(rt: Runtime, *, limit: int | None = None, classifier: PostClassifier | None = None,
+            index: PostIndex | None = None,
             batch_size: int | None = None, worker: Worker | None = None) -> ProcessReport:
     """Run the pipeline over every pending post (or ``limit`` of them), then return.
 

@@ -24,7 +24,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from yuqing.demo.bundle import DemoAction, DemoDay, load_day
+from app import wiring  # noqa: F401  (the playbooks' engine hooks)
+from app.demo.bundle import DemoAction, DemoDay, load_day
 from yuqing.errors import YuqingError
 from yuqing.runtime import Runtime
 from yuqing.settings import ROOT, Settings, load_settings
@@ -75,7 +76,7 @@ class DemoResult:
 
 def prepare_model(echo: Callable[[str], None]) -> bool:
     """`yuqing model prepare` for the operator's config (the converted base is shared)."""
-    cmd = [sys.executable, "-m", "yuqing.cli.main", "model", "prepare"]
+    cmd = [sys.executable, "-m", "app.cli", "model", "prepare"]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -92,7 +93,7 @@ def prepare_model(echo: Callable[[str], None]) -> bool:
 
 def choose_classifier(settings: Settings, mode: str, day: DemoDay) -> tuple[Any, str, bool]:
     """(classifier, Chinese note, whether the bundled labels are used)."""
-    from yuqing.demo.labels import GivenLabels
+    from app.demo.labels import GivenLabels
 
     given = GivenLabels(day.labels())
     if mode == "given":
@@ -140,10 +141,10 @@ class DemoRunner:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> DemoResult:
+        from app.demo.config import write_demo_config
+        from app.demo.site import ReplaySite
+        from app.worker import Worker
         from crawlers.runner import run_source  # noqa: F401  (fail early if the crawlers are missing)
-        from yuqing.demo.config import write_demo_config
-        from yuqing.demo.site import ReplaySite
-        from yuqing.pipeline import Worker
 
         wall = time.monotonic()
         demo_dir = self._fresh_dir()
@@ -191,8 +192,8 @@ class DemoRunner:
         return self.result
 
     def crawl_round(self, at: datetime) -> None:
+        from app.worker import process
         from crawlers.runner import run_source
-        from yuqing.pipeline import process
 
         self.site.now = at
         due = [s for s in self.rt.settings.sources
@@ -282,7 +283,7 @@ class DemoRunner:
     def reports(self) -> None:
         from sqlalchemy import select
 
-        from web.reports import build
+        from reports import build
 
         out = self.rt.settings.data_path / "reports"
         out.mkdir(parents=True, exist_ok=True)

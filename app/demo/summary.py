@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from yuqing.demo.run import DEMO_PASSWORD, DEMO_USER, DemoResult
+from app.demo.run import DEMO_PASSWORD, DEMO_USER, DemoResult
 from yuqing.domain import Category, Severity, Stage
 from yuqing.timeutil import fmt_local
 

@@ -10,22 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.worker import ProcessReport, Worker, _apply, _classify, claim, process
 from yuqing.db.models import IncidentPostRow, IncidentRow, NotificationRow, PostRow
 from yuqing.domain import Post
-from yuqing.pipeline import ProcessReport, Worker, _apply, _classify, claim, process
 from yuqing.runtime import Runtime
 from yuqing.store import store_posts
 from yuqing.timeutil import SimClock
 
 T0 = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
-
-
-class NoIndex:
-    def upsert(self, docs: list[dict]) -> None:
-        self.docs = docs
-
-    def close(self) -> None:
-        pass
 
 
 def _post(pid: str, text: str, minutes: float, category: str = "rights", severity: int = 2, **kw: object) -> Post:
@@ -53,14 +45,14 @@ def test_process_groups_alerts_and_is_idempotent(runtime: Runtime) -> None:
                         _post("p2", "南昌幼儿园女童坠楼事件，园方回应称老师不在教室", 10),
                         _post("p3", "湖南邵阳女子遭家暴重伤", 12),
                         _post("n1", "妇联举办读书会", 5, category="none", severity=0)], rt.clock.now())
-    report = process(rt, index=NoIndex())
+    report = process(rt)
     assert (report.done, report.preclassified, report.crisis, report.opened, report.joined) == (4, 4, 3, 2, 1)
     assert _counts(rt) == (2, 3, 2)
     with rt.session() as s:
         assert set(s.scalars(select(PostRow.status))) == {"done"}
         assert s.get(PostRow, "n1").category == "none"
     # a rerun finds nothing to do and alerts nothing again
-    again = process(rt, index=NoIndex())
+    again = process(rt)
     assert again.claimed == 0 and _counts(rt) == (2, 3, 2)
 
 
@@ -68,7 +60,7 @@ def test_requeued_post_updates_heat_without_second_alert(runtime: Runtime) -> No
     rt = _sim(runtime, T0 + timedelta(minutes=5))
     with rt.session() as s:
         store_posts(s, [_post("p1", "江西南昌一幼儿园女童坠楼身亡", 0, reposts=5, comments=1, likes=3)], rt.clock.now())
-    process(rt, index=NoIndex())
+    process(rt)
     with rt.session() as s:
         before = s.scalars(select(IncidentRow)).one().heat
     rt.clock.advance(timedelta(minutes=30))
@@ -76,7 +68,7 @@ def test_requeued_post_updates_heat_without_second_alert(runtime: Runtime) -> No
         store_posts(s, [_post("p1", "江西南昌一幼儿园女童坠楼身亡", 0, reposts=5000, comments=3000, likes=20000)],
                     rt.clock.now())
         assert s.get(PostRow, "p1").status == "pending"
-    report = process(rt, index=NoIndex())
+    report = process(rt)
     assert report.done == 1 and report.opened == 0 and report.joined == 0
     with rt.session() as s:
         incident = s.scalars(select(IncidentRow)).one()
@@ -92,17 +84,17 @@ def test_crash_between_engine_and_done_never_double_counts(runtime: Runtime) -> 
         store_posts(s, [_post("p1", "江西南昌一幼儿园女童坠楼身亡", 0)], rt.clock.now())
     # a worker claims, runs the engine (committed) and dies before marking the post done
     ids = claim(rt, 10, rt.clock.now())
-    worker = Worker(rt, index=NoIndex())
+    worker = Worker(rt)
     with rt.session() as s:
         rows = list(s.scalars(select(PostRow).where(PostRow.id.in_(ids))))
     classes, errors, emb = _classify(worker, rows, ProcessReport())
     _apply(rt, ids, classes, emb, ProcessReport())
     assert _counts(rt) == (1, 1, 1)
     # its claim is fresh: another worker leaves the post alone
-    assert process(rt, index=NoIndex()).claimed == 0
+    assert process(rt).claimed == 0
     # ten minutes later the claim is stale: the post is taken again, nothing is counted twice
     rt.clock.advance(timedelta(minutes=11))
-    report = process(rt, index=NoIndex())
+    report = process(rt)
     assert report.done == 1 and report.opened == 0
     assert _counts(rt) == (1, 1, 1)
     with rt.session() as s:
@@ -114,7 +106,7 @@ def test_bad_given_classification_fails_that_post_only(runtime: Runtime) -> None
     with rt.session() as s:
         store_posts(s, [_post("bad", "某地女童走失", 0, category="rights", severity=0),
                         _post("ok", "江西南昌一幼儿园女童坠楼身亡", 1)], rt.clock.now())
-    report = process(rt, index=NoIndex())
+    report = process(rt)
     assert report.failed == 1 and report.done == 1
     assert any("bad" in e for e in report.errors)
     with rt.session() as s:
@@ -126,7 +118,7 @@ def test_process_and_incidents_cli(config_file: Path, tmp_path: Path) -> None:
              _post("c2", "湖南邵阳女子遭家暴重伤，妇联介入", 3).to_wire()]
     data = tmp_path / "posts.jsonl"
     data.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
-    yq = [sys.executable, "-m", "yuqing.cli.main"]
+    yq = [sys.executable, "-m", "app.cli"]
     env_run = dict(capture_output=True, text=True, timeout=120)
     assert subprocess.run([*yq, "init"], **env_run).returncode == 0
     assert subprocess.run([*yq, "ingest", str(data)], **env_run).returncode == 0

@@ -1,0 +1,13 @@
+"""Wires the areas together where one must act on another's events without importing it.
+
+Importing this module registers the playbooks' engine hooks (checklists on stage changes, the
+advance guard and override, overdue reminders on every tick). Every entry point of the
+composition imports it: the root CLI, the worker, the scheduler service, replay and the demo.
+Registration is idempotent.
+"""
+
+from __future__ import annotations
+
+from playbooks import engine_hooks
+
+engine_hooks.register()
