@@ -4,6 +4,7 @@ and every area's `register(app)` are added here, in a fixed order; the areas kee
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -58,8 +59,44 @@ for _plugin in PLUGINS:
     _plugin.register(app)
 
 
+_USAGE_ZH = (
+    (re.compile(r"^No such command '(.+)'\.?$"), "没有命令 {0}（yuqing --help 列出全部命令）"),
+    (re.compile(r"^No such option: (\S+)(?: Did you mean (\S+)\?)?$"), "没有选项 {0}"),
+    (re.compile(r"^Missing parameter: (.+)$"), "缺少参数 {0}"),
+    (re.compile(r"^Missing argument '(.+)'\.?$"), "缺少参数 {0}"),
+    (re.compile(r"^Missing option '(.+)'\.?$"), "缺少选项 {0}"),
+    (re.compile(r"^Option '(.+)' requires an argument\.?$"), "选项 {0} 需要一个值"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}"),
+    (re.compile(r"^Invalid value for '?(.+?)'?: (.+)$"), "{0} 的值无效：{1}"),
+    (re.compile(r"^(.+)$"), "{0}"),
+)
+
+
+def usage_zh(exc: Exception) -> str:
+    """One Chinese line for a command-line usage error (Typer's or Click's own exception)."""
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "BadParameter" and param is not None:
+        name = "/".join(getattr(param, "opts", None) or []) or getattr(param, "name", "") or "参数"
+        message = f"Invalid value for {name}: {message}"
+    for pattern, text in _USAGE_ZH:
+        found = pattern.match(message)
+        if found:
+            return text.format(*found.groups())
+    return message
+
+
+def _usage_error(exc: Exception) -> None:
+    hint = "（加 --help 查看用法）"
+    if type(exc).__name__ == "NoSuchOption":  # a query such as -宣传周 read as an option
+        hint = "（加 --help 查看用法；以 - 开头的检索式请写在 -- 之后，例如 yuqing search -- -宣传周）"
+    print(f"用法错误：{usage_zh(exc)}{hint}", file=sys.stderr)
+    sys.exit(int(getattr(exc, "exit_code", 2) or 2))
+
+
 def run() -> None:
-    """Console entry: user errors become a Chinese message and exit 1, never a traceback."""
+    """Console entry: user errors become one Chinese line (exit 1, usage errors exit 2), never a
+    traceback."""
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
@@ -77,12 +114,13 @@ def run() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and the like
+    except typer.TyperException as exc:  # Typer's own click: usage errors, bad parameters
+        _usage_error(exc)
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+            _usage_error(exc)
         raise
 
 
