@@ -1,14 +1,21 @@
-"""Request dependencies: the runtime, the signed-in user, permissions and CSRF protection."""
+"""Request dependencies: the runtime, the signed-in user, permissions, CSRF protection, client address.
+
+A session is valid only while its user exists, is active and still has the session generation
+the session was issued under (web.auth.revoke_sessions ends older ones). The client address is
+the TCP peer; X-Forwarded-For counts only when the peer is one of ``web.trusted_proxies``.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import HTTPException, Request
 from sqlalchemy import select
 
-from web.auth import ROLE_ZH, Role, can
+from web.auth import ROLE_ZH, Role, can, session_generation
 from yuqing.db.models import UserRow
 from yuqing.runtime import Runtime
 
@@ -61,14 +68,47 @@ async def verify_csrf(request: Request) -> None:
 
 def _load_user(request: Request) -> CurrentUser | None:
     username = request.session.get("user")
-    if not username:
+    if not username or not isinstance(username, str):
         return None
     with rt_of(request).session() as s:
         row = s.scalar(select(UserRow).where(UserRow.username == username))
-        if row is None or not row.active:
+        if row is None or not row.active or request.session.get("gen") != session_generation(s, username):
             request.session.clear()
             return None
         return CurrentUser(row.username, row.display_name, row.role)
+
+
+@lru_cache(maxsize=32)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or — behind a trusted proxy — the nearest untrusted hop of
+    X-Forwarded-For (read right to left, so a client cannot choose it by prepending entries)."""
+    peer = request.client.host if request.client else "?"
+    networks = _networks(tuple(rt_of(request).settings.web.trusted_proxies))
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    address = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # a malformed hop: keep the last address we could check
+        address = hop
+        if not _trusted(hop, networks):
+            break
+    return address
 
 
 def page_user(request: Request) -> CurrentUser:

@@ -198,8 +198,26 @@ class WebSettings(_Section):
     secret_key_env: str = "YUQING_SECRET_KEY"
     cookie_secure: bool = False
     root_path: str = ""
+    # Failed logins per (account, client address) before each further attempt must wait; the wait
+    # doubles (1 s, 2 s, 4 s …) up to login_lock_minutes. Nobody else's failures slow an owner down.
     login_max_attempts: int = Field(default=5, ge=1)
     login_lock_minutes: float = Field(default=15, gt=0)
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; default none:
+    # the client address is the TCP peer and the header is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"不是 IP 地址或网段: {item!r}（示例：127.0.0.1 或 10.0.0.0/8）") from None
+        return [item.strip() for item in value]
 
 
 class SchedulerSettings(_Section):

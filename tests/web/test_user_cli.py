@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from web.auth import authenticate
+from web.auth import GENERIC_FAILURE, authenticate, session_generation
 from yuqing.runtime import Runtime
 
 
@@ -33,9 +33,14 @@ def test_user_lifecycle(runtime: Runtime, config_file: Path) -> None:
     assert short.returncode == 1 and "密码至少" in short.stderr
     assert _login(config_file, "first-pass-1") == "ok"
     assert _yuqing(config_file, "user", "disable", "zhang").returncode == 0
-    assert "停用" in _login(config_file, "first-pass-1")
+    assert _login(config_file, "first-pass-1") == GENERIC_FAILURE  # the same as a wrong password
+    assert _login(config_file, "wrong-pass-0") == GENERIC_FAILURE
     assert _yuqing(config_file, "user", "enable", "zhang").returncode == 0
+    with runtime.session() as s:
+        before = session_generation(s, "zhang")
     assert _yuqing(config_file, "user", "passwd", "zhang", "--password", "second-pass-2").returncode == 0
+    with runtime.session() as s:
+        assert session_generation(s, "zhang") == before + 1  # every session issued before has ended
     assert _login(config_file, "second-pass-2") == "ok"
     listing = _yuqing(config_file, "user", "list")
     assert "zhang" in listing.stdout and "值班员" in listing.stdout and "启用" in listing.stdout
