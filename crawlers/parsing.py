@@ -19,13 +19,15 @@ _BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "sect
                "blockquote", "ul", "ol", "table", "pre", "header", "footer"}
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u3000]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
+# zero-width characters and private-use icon-font glyphs (Weibo's "\ue627") carry no text
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\ue000-\uf8ff]")
 
 
 def clean_text(text: str | None) -> str:
-    """NFKC, collapse spaces, keep single line breaks, strip."""
+    """NFKC, drop zero-width/icon-font characters, collapse spaces, keep single line breaks, strip."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)
     text = _NEWLINES.sub("\n", text)
     return text.strip()

@@ -5,24 +5,53 @@ matched by prefix).
 """
 
 # -- weibo_web: s.weibo.com/weibo search page --------------------------------------
+# XPath, because the reposted original (div.card-comment) repeats every part of a card and the
+# card's own parts must be taken outside it. The markup has switched between p.from and div.from
+# several times since 2018; "from" as a class word covers both.
+_OWN = "[not(ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' card-comment ')])]"
+_CLASS = "contains(concat(' ', normalize-space(@class), ' '), ' {} ')"
+WEIBO_OWN = _OWN
 WEIBO_WEB = {
     "card": "div.card-wrap[mid]",
     "no_result": "div.card-no-result",
-    "author": "a.name",
-    "text_full": 'p.txt[node-type="feed_list_content_full"]',
-    "text": 'p.txt[node-type="feed_list_content"]',
-    "from_link": "div.from a",
-    "actions": "div.card-act ul li",
-    "avatar": "div.avator",
+    "repost": ".//div[" + _CLASS.format("card-comment") + "]",
+    # author: the nick-name attribute (div.info a, 2018 a.name; p.txt carries it too)
+    "author": ".//div[" + _CLASS.format("info") + "]//a[@nick-name]" + _OWN,
+    "author_fallback": ".//a[" + _CLASS.format("name") + "]" + _OWN,
+    "author_attr": ".//p[" + _CLASS.format("txt") + "][@nick-name]" + _OWN,
+    "text_full": ".//p[" + _CLASS.format("txt") + "][@node-type='feed_list_content_full']" + _OWN,
+    "text": ".//p[" + _CLASS.format("txt") + "][@node-type='feed_list_content']" + _OWN,
+    "text_any": ".//p[" + _CLASS.format("txt") + "]" + _OWN,
+    "from_link": ".//*[" + _CLASS.format("from") + "]" + _OWN + "/a[1]",
+    "forward": ".//a[@action-type='feed_list_forward']" + _OWN,
+    "comment": ".//a[@action-type='feed_list_comment']" + _OWN,
+    "like": ".//a[@action-type='feed_list_like']" + _OWN,
+    # badges outside the reposted original: svg id / use xlink:href (2022–), i.icon-vip-* and
+    # the title of the badge link (2018)
+    "badge_svg": (".//*[local-name()='svg']" + _OWN + "/@id | .//*[local-name()='svg']" + _OWN + "/@class"
+                  " | .//*[local-name()='use']" + _OWN + "/@*[local-name()='href' or name()='xlink:href']"),
+    "badge_class": ".//i[contains(@class, 'icon-vip')]" + _OWN + "/@class",
+    "badge_title": ".//*[@title='微博官方认证' or @title='微博个人认证']" + _OWN + "/@title",
     "next": "a.next::attr(href)",
+    # inside div.card-comment: the original's author link, text, time link and counts
+    "orig_author": ".//div[@node-type='feed_list_forwardContent']//a[@nick-name]",
+    "orig_text_full": ".//p[" + _CLASS.format("txt") + "][@node-type='feed_list_content_full']",
+    "orig_text": ".//p[" + _CLASS.format("txt") + "]",
+    "orig_from_link": ".//*[" + _CLASS.format("from") + "]/a[1]",
+    "orig_like_data": ".//a[@action-type='feed_list_like']/@action-data",
+    "orig_acts": ".//ul[" + _CLASS.format("act") + "]/li",
 }
-# avatar icon class fragment → verification label
+# badge fragment → verification label (svg ids: dataabc/weibo-search; i.icon-vip-b: 2018 page)
 WEIBO_VERIFIED = {
-    "woo_svg_vblue": "蓝V",
-    "vblue": "蓝V",
+    "vblue": "蓝V",  # svg#woo_svg_vblue, <use xlink:href="#woo_svg_vblue">
     "vyellow": "黄V",
     "vorange": "红V",
     "vgold": "金V",
+    "icon-vip-b": "蓝V",
+    "icon-vip-y": "黄V",
+    "icon-vip-g": "金V",
+    "微博官方认证": "蓝V",
+    "微博个人认证": "黄V",
 }
 
 # -- baidu_news: www.baidu.com/s?tn=news ---------------------------------------------

@@ -27,7 +27,8 @@ def split_arg(value: str | Iterable[str] | None) -> list[str]:
 
 
 class BaseSpider(scrapy.Spider):
-    """`-a keywords=词1,词2 -a base_url=URL -a since=ISO -a now=ISO -a source=NAME -a max_pages=N`."""
+    """`-a keywords=词1,词2 -a base_url=URL -a since=ISO -a now=ISO -a source=NAME -a max_pages=N
+    -a force=1 -a keep_all=1` (keep_all: keep results that match no keyword scheme)."""
 
     platform = "web"
     site = "https://example.invalid"  # the real site's scheme and host
@@ -36,7 +37,7 @@ class BaseSpider(scrapy.Spider):
 
     def __init__(self, keywords: str | None = None, base_url: str | None = None, since: str | None = None,
                  now: str | None = None, source: str | None = None, max_pages: str | int | None = None,
-                 force: str | None = None, **kwargs: Any) -> None:
+                 force: str | None = None, keep_all: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.adhoc_keywords = split_arg(keywords)
         self.base_url_arg = base_url
@@ -45,6 +46,8 @@ class BaseSpider(scrapy.Spider):
         self.source_arg = source
         self.max_pages_arg = max_pages
         self.force = str(force or "").lower() in ("1", "true", "yes")
+        if str(keep_all or "").lower() in ("1", "true", "yes"):  # keep what the site matched (exports, tests)
+            self.keep_unmatched = True
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BaseSpider:

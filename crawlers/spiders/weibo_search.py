@@ -13,6 +13,7 @@ redirect to the visitor system or the sign-in page pause the source (a login wal
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +31,7 @@ SEARCH_TYPES = {"1": "综合", "61": "实时"}
 # texts Weibo puts in place of a deleted / hidden original
 GONE_TEXTS = ("此微博已被作者删除", "此微博已不可见", "暂时没有这条微博的查看权限", "现已无法查看", "此内容无法访问",
               "该微博因违反")
-VERIFIED_LABELS = {0: "黄V"}  # 0 = personal; 1–7 = organisations (government, company, media, …) → 蓝V
+_MORE = re.compile(r'<a[^>]*href="/status/\d+"[^>]*>\s*全文\s*</a>')  # the "全文" link of a truncated text
 
 
 def verified_label(user: dict[str, Any]) -> str | None:
@@ -64,8 +65,9 @@ def is_pinned(mblog: dict[str, Any]) -> bool:
 
 
 def is_ad(card: dict[str, Any], mblog: dict[str, Any]) -> bool:
-    return any(src.get(k) not in (None, "", 0, "0", False) for src in (card, mblog)
-               for k in ("is_ad", "ad_type", "promotion", "ad_state", "ad_marked"))
+    """Promoted cards. Not `ad_state`: the captured 2019 timeline has ad_state 1 on ordinary posts."""
+    return any(src.get(k) not in (None, "", 0, "0", False, {}) for src in (card, mblog)
+               for k in ("is_ad", "ad_type", "promotion", "ad_marked"))
 
 
 def weibo_post(mblog: dict[str, Any], now: Any = None) -> dict[str, Any]:
@@ -77,7 +79,7 @@ def weibo_post(mblog: dict[str, Any], now: Any = None) -> dict[str, Any]:
         "id": f"weibo:{mblog['id']}",
         "platform": "weibo",
         "url": f"https://m.weibo.cn/detail/{mblog['id']}",
-        "text": mblog.get("text") or "",
+        "text": _MORE.sub("", mblog.get("text") or ""),
         "published_at": refine_with_mid(created, mblog.get("mid") or mblog["id"], now) if now else created,
         "reposts": mblog.get("reposts_count"),
         "comments": mblog.get("comments_count"),

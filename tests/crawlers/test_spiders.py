@@ -19,17 +19,17 @@ def test_weibo_web_cards_paging_no_result_and_changed_layout(crawled):
         "weibo:4951234567890123": {  # folded text: the full version; emoticon alt kept; "转发 1.2万", "评论" = 0
             "id": "weibo:4951234567890123", "platform": "weibo", "url": "https://weibo.com/1001/Nabc123",
             "text": "警方通报一起家暴案件,全文在此[怒]\n第二行", "published_at": "2025-06-14T12:30:00+08:00",
-            "author": "平安北京", "author_id": "1001", "author_verified": True, "author_verified_type": "蓝V",
+            "author": "平安北京", "author_id": "1001", "author_verified": True, "author_verified_type": "蓝V", "author_verified_label": "蓝V",
             "reposts": 12000, "comments": 0, "likes": 35, "fetched_at": FETCHED, "keywords": ["家暴"]},
         "weibo:4951234567890124": {
             "id": "weibo:4951234567890124", "platform": "weibo", "url": "https://weibo.com/1002/Nabc124",
             "text": "邻居家暴,报警后民警已到场", "published_at": "2025-06-13T08:00:00+08:00",
-            "author": "小区业主", "author_id": "1002", "author_verified": True, "author_verified_type": "黄V",
+            "author": "小区业主", "author_id": "1002", "author_verified": True, "author_verified_type": "黄V", "author_verified_label": "黄V",
             "reposts": 0, "comments": 3, "likes": 0, "fetched_at": FETCHED, "keywords": ["家暴"]},
         "weibo:4951234567890125": {  # page 2 via a.next
             "id": "weibo:4951234567890125", "platform": "weibo", "url": "https://weibo.com/1003/Nabc125",
             "text": "年终回顾:反家暴十年", "published_at": "2024-12-31T23:59:00+08:00",
-            "author": "某大V", "author_id": "1003", "author_verified": True, "author_verified_type": "金V",
+            "author": "某大V", "author_id": "1003", "author_verified": True, "author_verified_type": "金V", "author_verified_label": "金V",
             "reposts": 1000000, "comments": 300000000, "likes": 2345, "fetched_at": FETCHED, "keywords": ["家暴"]},
     }
     assert result.summary.dropped == {"no_keyword": 1}  # the card without text
