@@ -127,7 +127,11 @@ class BanDetectionMiddleware(_Middleware):
             reason = block_page_reason(response)
         if reason is None:
             return response
-        ctx = getattr(self.crawler.spider, "ctx", None)
+        spider = self.crawler.spider
+        if hasattr(spider, "real_url"):  # name the real site's URL, not a local replay's
+            reason = reason.replace(response.url, spider.real_url(response.url)).replace(
+                request.url, spider.real_url(request.url))
+        ctx = getattr(spider, "ctx", None)
         if ctx is not None:
             ctx.ban(reason)
         raise IgnoreRequest(reason)

@@ -81,6 +81,21 @@ SOGOU_WEIXIN = {
 }
 SOGOU_TIME = r"timeConvert\('(\d+)'\)"
 
+# -- tieba: tieba.baidu.com/f/search/res (全吧搜索, GBK pages) ---------------------------
+# one div.s_post per hit (a thread or a reply: "回复:" titles, ?pid= in the link); see
+# tests/crawlers/fixtures/README.md for the public parsers these come from
+TIEBA = {
+    "post": "div.s_post",
+    "title_link": "span.p_title a",
+    "content": "div.p_content",
+    "forum": "a.p_forum ::text",
+    "author": 'a[href^="/home/main"] ::text',
+    "date": "font.p_date::text",
+    "next": "a.next::attr(href)",
+    "list": "div.s_post_list",
+    "no_result": "抱歉，没有找到",
+}
+
 # -- bans, captchas and login walls --------------------------------------------------
 # URLs a site redirects to (or lands on): fragment → what it is
 CAPTCHA_URL_PATTERNS = (
