@@ -30,7 +30,8 @@ def serve(host: str = typer.Option(None, help="监听地址（默认取配置 we
     host = host or rt.settings.web.host
     port = port or rt.settings.web.port
     console.print(f"网页地址：http://{host}:{port}/  （Ctrl-C 停止）")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", proxy_headers=True)
+    # proxy_headers off: the app itself believes X-Forwarded-For only from web.trusted_proxies
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def report(
@@ -72,7 +73,7 @@ def user_add(username: str, role: str = typer.Option(..., "--role", help="duty /
     console.print(f"已创建用户 {username}（{role}）")
 
 
-@user_app.command("passwd", help="修改密码（同时解除锁定）")
+@user_app.command("passwd", help="修改密码（该用户已登录的会话全部失效）")
 def user_passwd(username: str, password: str = typer.Option(..., "--password", prompt="新密码", hide_input=True,
                                                              confirmation_prompt=True)) -> None:
     from web.auth import set_password

@@ -107,6 +107,7 @@ def _perform(call: Callable[[], Any]) -> Any:
 
 @router.post("/drafts/check", dependencies=[Depends(verify_csrf)])
 def check_draft(body: DraftBody, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
+    require(user, "respond")
     from playbooks.drafts import check_draft as run_check
 
     return {"findings": [f.to_dict() for f in run_check(body.text, platform=body.platform)]}

@@ -1,9 +1,14 @@
-"""分析检索: the keyword language with filters, highlights, histogram, breakdowns, CSV, saved searches."""
+"""分析检索: the keyword language with filters, highlights, histogram, breakdowns, CSV, saved searches.
+
+Every malformed filter (date out of range, unknown enum, number beyond 64 bits) is a field error
+shown beside the form (400), never an exception; CSV cells cannot start a spreadsheet formula.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,7 +24,7 @@ from yuqing.db.models import SavedSearchRow
 from yuqing.domain import Category
 from yuqing.errors import YuqingError
 from yuqing.privacy import mask
-from yuqing.timeutil import parse_datetime
+from yuqing.timeutil import parse_datetime, to_utc
 
 router = APIRouter()
 FILTERS = ("q", "category", "severity_min", "platform", "scheme", "incident", "since", "until", "sort", "interval")
@@ -29,14 +34,31 @@ def params_of(request: Request) -> dict[str, str]:
     return {k: request.query_params.get(k, "").strip() for k in FILTERS}
 
 
+YEAR_MIN, YEAR_MAX = 1900, 2199
+LABELS = {"sort": "排序", "interval": "时间分布间隔", "platform": "平台", "scheme": "关键词方案"}
+INT64_MAX = 2**63 - 1
+
+
 def _time(value: str, field: str, errors: dict[str, str]) -> datetime | None:
     if not value:
         return None
     try:
-        return parse_datetime(value)
-    except ValueError:
+        parsed = parse_datetime(value[:64])
+        to_utc(parsed)
+    except (ValueError, OverflowError):
         errors[field] = "时间格式应为 2026-03-02 或 2026-03-02T09:15"
         return None
+    if not YEAR_MIN <= parsed.year <= YEAR_MAX:
+        errors[field] = f"时间超出范围（年份应在 {YEAR_MIN}–{YEAR_MAX} 之间）"
+        return None
+    return parsed
+
+
+def _choice(p: dict[str, str], key: str, choices: tuple[str, ...], default: str, errors: dict[str, str]) -> str:
+    value = p.get(key) or default
+    if value not in choices:
+        errors[key] = f"{LABELS[key]}只能是 {' / '.join(choices)}"
+    return value
 
 
 def run_search(request: Request, p: dict[str, str], size: int = 50, after: list | None = None) -> dict[str, Any]:
@@ -54,17 +76,29 @@ def run_search(request: Request, p: dict[str, str], size: int = 50, after: list 
             errors["severity_min"] = "等级应为 0–4"
     incident = None
     if p["incident"]:
-        if p["incident"].lstrip("#").isdigit():
-            incident = int(p["incident"].lstrip("#"))
+        raw = p["incident"].lstrip("#")
+        if raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= INT64_MAX:
+            incident = int(raw)
         else:
-            errors["incident"] = "事件编号应为数字"
+            errors["incident"] = "事件编号应为正整数"
+    if p["category"] and p["category"] not in {c.value for c in Category}:
+        errors["category"] = "类别：未知的类别"
+    sort = _choice(p, "sort", ("time", "relevance", "engagement"), "time", errors)
+    interval = _choice(p, "interval", ("hour", "day", "week"), "day", errors)
+    for key in ("platform", "scheme"):
+        if len(p[key]) > 255 or "\x00" in p[key]:
+            errors[key] = f"{LABELS[key]}：过长或含有无效字符"
+    if "\x00" in p["q"]:
+        errors["q"] = "检索式含有无效字符（NUL）"
+    if since and until and since >= until:
+        errors["until"] = "结束时间必须晚于起始时间"
     if errors:
         return {"result": None, "errors": errors}
     req = SearchRequest(query=p["q"], categories=[p["category"]] if p["category"] else [],
                         severity_min=severity_min, platforms=[p["platform"]] if p["platform"] else [],
                         scheme=p["scheme"] or None, incident_id=incident, since=since, until=until,
-                        sort=p["sort"] or "time", size=size, search_after=after, highlight=True,
-                        histogram=(p["interval"] or "day") if after is None else None,
+                        sort=sort, size=size, search_after=after, highlight=True,  # type: ignore[arg-type]
+                        histogram=interval if after is None else None,  # type: ignore[arg-type]
                         terms=["platform", "category"] if after is None else [], severity_counts=after is None)
     try:
         index = get_index(rt_of(request).settings)
@@ -120,6 +154,21 @@ def _category_label(key: str) -> str:
         return key
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A spreadsheet-safe CSV cell (OWASP CSV injection): text starting with = + - @ tab or CR gets a
+    leading apostrophe, so Excel/WPS show it as text instead of running it as a formula. A plain
+    number such as -12 or -3.5 is left alone (a spreadsheet reads it as the number it is)."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 @router.get("/search.csv", include_in_schema=False)
 def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
     require(user, "export")
@@ -135,10 +184,11 @@ def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Resp
         result = outcome["result"]
         for hit in result.hits:
             post = hit.post
-            writer.writerow([hit.id, post.get("platform", ""), mask(post.get("author") or ""),
-                             mask(post.get("title") or ""), mask(post.get("text") or ""), post.get("published_at", ""),
-                             post.get("reposts", ""), post.get("comments", ""), post.get("likes", ""),
-                             post.get("category", ""), post.get("severity", ""), post.get("url", "")])
+            writer.writerow([csv_cell(cell) for cell in (
+                hit.id, post.get("platform", ""), mask(post.get("author") or ""),
+                mask(post.get("title") or ""), mask(post.get("text") or ""), post.get("published_at", ""),
+                post.get("reposts", ""), post.get("comments", ""), post.get("likes", ""),
+                post.get("category", ""), post.get("severity", ""), post.get("url", ""))])
         written += len(result.hits)
         after = result.search_after
         if not result.hits or after is None:
