@@ -324,9 +324,10 @@ _GIVEN = set(
 _NOT_NAMES = {
     "文明", "高明", "明明", "安心", "安宁", "安静", "文静", "高峰", "江南", "宁静", "乐观", "童年", "童心",
     "童话", "明星", "明亮", "明月", "黎明", "康乐", "林业", "马龙", "杨林", "金花", "高强", "严明", "齐心",
-    "成龙", "许可", "关心", "应该", "万一", "时晨", "程序", "常青", "冷静", "温柔", "安安", "石林",
+    "成龙", "许可", "关心", "应该", "万一", "时晨", "程序", "常青", "冷静", "温柔", "石林", "高一", "初一",
 }
 _AA_STOP = set("天常刚渐慢偷好往久默仅多时处个人家年统稍轻悄白匆纷连哈呵嘻嘿冷")
+_AA_CHARS = (_GIVEN | _SURNAMES) - _AA_STOP  # doubled nicknames: 朵朵, 乐乐, 妞妞
 _MINOR_CUE = (
     r"小女孩|小男孩|小侄子|小侄女|女儿|儿子|孩子|小孩|女童|男童|幼童|女孩|男孩|女生|男生|学生|受害人|受害者|"
     r"被害人|当事人|申请人|来访人|求助人|求助者|侄女|侄子|外孙女|外孙|孙女|孙子|表妹|表弟|妹妹|弟弟|闺女|"
@@ -376,7 +377,7 @@ def _name_at(text: str, p: int) -> tuple[str, str] | None:
         return name, name
     if a == "小" and b in _GIVEN and b not in "小孩学时":
         return a + b, "小某"
-    if b and a == b and "\u4e00" <= a <= "\u9fff" and a not in _AA_STOP and a in _GIVEN | _SURNAMES:
+    if b and a == b and a in _AA_CHARS:
         return a + b, "某某"
     if a in _SURNAMES:
         k = 0
