@@ -57,22 +57,29 @@ WEIBO_VERIFIED = {
 # -- baidu_news: www.baidu.com/s?tn=news ---------------------------------------------
 BAIDU_NEWS = {
     "result": "div.result-op, div.result",
-    "title_link": 'h3[class*="news-title"] a, h3.c-title a',
+    "title_link": 'h3[class*="news-title"] a, h3.c-title a, a[class*="news-title-font"]',
     "source": 'span.c-color-gray::text, [class*="news-source"] span.c-color-gray::text',
+    "source_label": 'span.c-color-gray[aria-label^="新闻来源"]::attr(aria-label)',
     "time": "span.c-color-gray2::text",
+    "time_label": 'span[aria-label^="发布于"]::attr(aria-label)',
+    "author_legacy": "p.c-author",  # 2019–20: "新京报  2023年06月30日 14:34"
     "summary": 'span.c-font-normal.c-color-text, [class*="c-span-last"] [class*="content"], div.c-summary',
     "next": 'div[id="page"] a.n, [class*="page-inner"] a.n',
     "no_result": "div.content_none, div.nors",
     "next_label": "下一页",
+    # side widgets that are not news results (hot list, related searches)
+    "widget_tpls": ("right_toplist1", "recommend_list"),
+    "widget_srcids": ("rs",),
 }
+BAIDU_SDATA = r"<!--s-data:(\{.*?\})-->"  # one JSON per result: title, titleUrl, summary, sourceName, dispTime
 
 # -- sogou_weixin: weixin.sogou.com/weixin?type=2 ---------------------------------------
 SOGOU_WEIXIN = {
-    "item": "ul.news-list li",
+    "item": "ul.news-list li",  # (2024–26: li[id^=sogou_vr_11002601_box_])
     "list": "ul.news-list",
     # an empty result: Sogou's "no result" block, or the list container with nothing in it
     "no_result": "#noresult_part1_container, div.noresult_part1_container",
-    "title_link": "div.txt-box h3 a",
+    "title_link": 'div.txt-box h3 a, a[id^="sogou_vr_11002601_title_"]',
     "summary": "p.txt-info",
     "account": "div.s-p a.account::text, div.s-p span.all-time-y2::text",
     "time_script": "div.s-p script::text, div.s-p span.s2 script::text",
@@ -80,6 +87,8 @@ SOGOU_WEIXIN = {
     "next": "a#sogou_next::attr(href)",
 }
 SOGOU_TIME = r"timeConvert\('(\d+)'\)"
+SOGOU_JUMP = "/link?url="  # jump links expire; the jump page builds the article URL in script
+SOGOU_JUMP_PIECE = r"url\s*\+=\s*'([^']*)'"  # var url = ''; url += 'https://mp.'; url += 'weixin.qq.c'; …
 
 # -- tieba: tieba.baidu.com/f/search/res (全吧搜索, GBK pages) ---------------------------
 # one div.s_post per hit (a thread or a reply: "回复:" titles, ?pid= in the link); see
