@@ -29,6 +29,8 @@ Guarantees of ``mask(text)``:
   (``微博ID``/``mid``/``订单号``…); after a card cue (``卡号``/``银行卡``/``账户``/``转账``…) it is masked
   even with a mistyped check digit. A 16-digit post id without its prefix that happens to be Luhn-valid is
   therefore masked (first/last 4 kept): over-masking an id is preferred to leaking a card.
+- A name followed by ``（化名`` is a pseudonym and stays; ``X某``/``X某某`` stay; an already anonymised
+  school (``长沙某小学``) keeps its place name and loses only its class number.
 - ``mask_then_cut(text, limit)`` masks first and cuts afterwards, never inside a masked token or a number.
 - ``mask_fields``/``mask_post`` mask several fields of one record together, so a name found next to its cue
   in the body is masked in the title as well.
@@ -231,7 +233,7 @@ def _mask_phones_and_ids(text: str) -> str:
 
 # -------------------------------------------------------------------------------------- addresses
 _NUM = r"(?:[0-9０-９]{1,5}|[一二三四五六七八九十百零〇两]{1,4}|[A-Za-zＡ-Ｚ](?![A-Za-z]))"
-_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|户|组|社|弄|期|区)(?![线车机位码床次届人名个岁])"
+_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|户|组|社|弄|期|区)(?![线车机位码床次届人名个岁]|[一二两三四]?[厅卫])"
 _TOKEN = rf"(?:附|之)?{_NUM}(?:[-－]{_NUM}){{0,3}}[ ]?{_UNIT}"
 _ADDRESS_DETAIL = re.compile(
     rf"(?<![0-9０-９A-Za-z月年第初执终字号之\-])(?:{_TOKEN})(?:[ ]?(?:{_TOKEN}))*"
@@ -267,13 +269,14 @@ def _mask_addresses(text: str) -> str:
 # ----------------------------------------------------------------------------------- school + class
 _SCHOOL = re.compile(
     r"(?P<kind>小学|中学|初中|高中|中心校|完小|附小|附中|学校|幼儿园)"
-    r"(?P<grade>[一二三四五六七八九]年级|初[一二三]|高[一二三]|[一二三四五六]年)?"
+    r"(?P<grade>[初高][一二三]年级|[一二三四五六七八九]年级|初[一二三]|高[一二三]|[一二三四五六]年)?"
     r"(?P<cls>[（(]?[0-9０-９一二三四五六七八九十]{1,2}[)）]?班|[大中小]班|学前班)?"
 )
 _SCHOOL_NAME_CHAR = re.compile(r"[\u4e00-\u9fff0-9０-９]")
 _NAME_BREAK = set("在于是的读到去从和与及为了着过里个名位所说叫称据被让把对向给跟往回上进")
 _ADMIN = set("市区县镇乡州省旗")
 _KEPT_CLASSES = ("大班", "中班", "小班", "学前班")
+_NOT_SCHOOL_NAMES = {"一", "一所", "该", "此", "这所", "那所", "某", "当地", "本地", "附近"}
 # words before a school that are not part of its name (女儿小学三年级 -> 女儿 + 小学三年级)
 _SCHOOL_LEAD = re.compile(r".*(?:女儿|儿子|孩子|女孩|男孩|学生|我|她|他|们|就读|今年|现在|目前)")
 
@@ -297,6 +300,8 @@ def _mask_schools(text: str) -> str:
         lead, name = lead + name[:admin], name[admin:]
         kept_cls = cls if cls in _KEPT_CLASSES else ""
         masked_name = "某某" if name else ""
+        if "某" in name or name in _NOT_SCHOOL_NAMES:
+            masked_name = name  # 长沙某小学, 一所中学: no school named
         out.append(text[last:start])
         out.append(f"{lead}{masked_name}{m.group('kind')}{grade}{kept_cls}")
         last = m.end()
@@ -325,13 +330,14 @@ _NOT_NAMES = {
     "文明", "高明", "明明", "安心", "安宁", "安静", "文静", "高峰", "江南", "宁静", "乐观", "童年", "童心",
     "童话", "明星", "明亮", "明月", "黎明", "康乐", "林业", "马龙", "杨林", "金花", "高强", "严明", "齐心",
     "成龙", "许可", "关心", "应该", "万一", "时晨", "程序", "常青", "冷静", "温柔", "石林", "高一", "初一",
+    "游乐", "童博", "童星", "童可",
 }
-_AA_STOP = set("天常刚渐慢偷好往久默仅多时处个人家年统稍轻悄白匆纷连哈呵嘻嘿冷")
+_AA_STOP = set("天常刚渐慢偷好往久默仅多时处个人家年统稍轻悄白匆纷连哈呵嘻嘿冷宝")
 _AA_CHARS = (_GIVEN | _SURNAMES) - _AA_STOP  # doubled nicknames: 朵朵, 乐乐, 妞妞
 _MINOR_CUE = (
     r"小女孩|小男孩|小侄子|小侄女|女儿|儿子|孩子|小孩|女童|男童|幼童|女孩|男孩|女生|男生|学生|受害人|受害者|"
     r"被害人|当事人|申请人|来访人|求助人|求助者|侄女|侄子|外孙女|外孙|孙女|孙子|表妹|表弟|妹妹|弟弟|闺女|"
-    r"继女|继子|养女|养子|少女|少年|未成年人|留守儿童|困境儿童|儿童|患儿|宝宝|其子|其女|之子|之女|长子|次子|长女|次女|幼子|幼女"
+    r"继女|继子|养女|养子|少女|少年|未成年人|留守儿童|困境儿童|患儿|其子|其女|之子|之女|长子|次子|长女|次女|幼子|幼女"
 )
 _CUE = re.compile(
     rf"(?:{_MINOR_CUE}|她叫|他叫|她的名字叫|他的名字叫|名叫|小名叫|小名|化名|寻人：|寻人:|寻人】|寻人启事】|"
@@ -391,12 +397,22 @@ def _name_at(text: str, p: int) -> tuple[str, str] | None:
     return None
 
 
+_PSEUDONYM = re.compile(r"[（(]化名")
+
+
+def _pseudonym(text: str, end: int) -> bool:
+    """A name followed by （化名…: already a pseudonym, kept as it is."""
+    return _PSEUDONYM.match(text, end) is not None
+
+
 def _find_names(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for cue in (_CUE, _AGE_DE) if "岁" in text else (_CUE,):
         for m in cue.finditer(text):
+            if m.group(0).startswith("女儿") and m.start() and text[m.start() - 1] == "妇":
+                continue  # 妇女儿童…
             hit = _name_at(text, m.end())
-            if hit and hit[0] != hit[1]:
+            if hit and hit[0] != hit[1] and not _pseudonym(text, m.end() + len(hit[0])):
                 found[hit[0]] = hit[1]
     if "岁" not in text:
         return found
@@ -413,7 +429,7 @@ def _find_names(text: str) -> dict[str, str]:
                 continue
             hit = _name_at(text, s)
             if hit and len(hit[0]) == length:
-                if hit[0] != hit[1]:
+                if hit[0] != hit[1] and not _pseudonym(text, e):
                     found[hit[0]] = hit[1]
                 break
     return found

@@ -150,6 +150,7 @@ def test_addresses(text: str, expected: str) -> None:
 
 def test_address_near_misses_survive() -> None:
     for text in ("地铁1号线", "3月12号", "区政府三楼会议室", "共3栋楼", "住院部5楼12床", "2组数据",
+                 "让胡路区精装一室一厅出租",
                  "（2024）云0111民初2356号", "幸福路上看到3个人", "在昆明市盘龙区北京路附近"):
         assert mask(text) == text
 
@@ -170,6 +171,8 @@ def test_schools(text: str, expected: str) -> None:
 def test_school_near_misses_survive() -> None:
     for text in ("走进12所中小学", "昆明市第一中学举行运动会", "小学生安全教育", "某某小学三年级"):
         assert mask(text) == text
+    assert mask("长沙某小学六年级学生") == "长沙某小学六年级学生"  # already anonymised: name and place stay
+    assert mask("洛阳某中学初一年级4班") == "洛阳某中学初一年级"  # the class number still goes
 
 
 # -------------------------------------------------------------------------------------------- names
@@ -201,6 +204,9 @@ def test_a_name_found_once_is_masked_everywhere() -> None:
     "孩子今年13岁", "育儿补贴每个孩子都能领3600元", "保护当事人身份信息", "孩子天天被打", "儿子高中毕业",
     "孩子小时候", "女儿安全回家", "受害人家属", "当事人双方", "受害者多为女性", "13岁的孩子", "孩子和父母",
     "学生会主席李明", "女孩子晚上出门", "4岁的男童从曲靖市被带走", "70岁的妈妈", "在读高一，16岁",
+    # near-misses met in the classifier corpus (real-looking news), not in the planted corpus
+    "中国妇女儿童博物馆", "商场儿童游乐区起火", "我家宝宝刚满1岁", "当年3岁的小芳（化名）被人贩子拐走",
+    "遇难学生小宇（化名）的母亲",
 ])
 def test_names_near_misses_survive(text: str) -> None:
     assert mask(text) == text

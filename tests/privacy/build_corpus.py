@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PLANTED_KINDS = {"id", "mobile", "landline", "card", "email", "wechat", "qq", "address", "school", "name"}
 KEEP_KINDS = {"date", "time", "amount", "count", "case", "hotline", "official", "age", "place", "url", "postid",
+              "pseudonym",
               "percent"}
 _MARK = re.compile(r"\{([PK]):([a-z]+):([^{}]+)\}")
 _FW = str.maketrans("0123456789", "０１２３４５６７８９")
