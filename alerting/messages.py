@@ -4,6 +4,12 @@ Everything here reads the payload :func:`alerting.outbox.enqueue` wrote (already
 masks once more on the way out (``mask`` is idempotent), so no channel can leak personal data
 even if a caller stored raw text. ``now`` is the send time: the time left on the 12-hour clock
 is computed when the message goes out, not when it was queued.
+
+Order, through :mod:`yuqing.exits`: mask the whole text, then cut it (``preview``), then render it
+for the channel. Crawled text cannot steer a message: robot markdown gets ``md_text`` (markup
+characters made inert), Slack gets ``slack_text`` (``& < >`` escaped, so ``<!channel>`` mentions no
+one), e-mail HTML is escaped, and only ``safe_url`` (http/https) links are ever made; any other
+post URL is dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from yuqing.domain import (
     severity_zh,
     stage_zh,
 )
-from yuqing.privacy import mask
+from yuqing.exits import md_link, md_text, preview, safe_url, slack_link, slack_text
+from yuqing.privacy import mask, mask_then_cut
 from yuqing.timeutil import fmt_duration, fmt_local, parse_datetime, to_utc
 
 KIND_ZH: dict[str, str] = {
@@ -31,6 +38,7 @@ KIND_ZH: dict[str, str] = {
     "escalation": "逐级上报",
     "re_escalation": "二次发酵",
     "digest": "每日舆情汇总",
+    "checklist_overdue": "处置清单逾期",
 }
 SUBKIND_ZH = {"checklist": "处置清单事项提醒"}
 PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "wechat": "微信", "douyin": "抖音", "news": "新闻",
@@ -97,12 +105,13 @@ def facts(payload: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
     return rows
 
 
+POST_PREVIEW = 81  # characters of a post in a message, ellipsis included
+
+
 def _post_line(post: dict[str, Any]) -> str:
+    """'[微博] 作者：text…' — masked first, then cut (plain text; callers render it)."""
     platform = PLATFORM_ZH.get(post.get("platform") or "", post.get("platform") or "")
-    text = mask(post.get("text") or "").replace("\n", " ")
-    if len(text) > 80:
-        text = text[:80] + "…"
-    return f"[{platform}] {mask(post.get('author') or '') or '匿名'}：{text}"
+    return f"[{platform}] {preview(post.get('author'), 40) or '匿名'}：{preview(post.get('text'), POST_PREVIEW)}"
 
 
 def plain_text(payload: dict[str, Any], now: datetime) -> str:
@@ -116,48 +125,48 @@ def plain_text(payload: dict[str, Any], now: datetime) -> str:
     if posts:
         lines += ["", "代表性帖文："]
         for i, post in enumerate(posts, 1):
-            lines.append(f"{i}. {_post_line(post)}" + (f" {post['url']}" if post.get("url") else ""))
+            url = safe_url(post.get("url"))
+            lines.append(f"{i}. {_post_line(post)}" + (f" {url}" if url else ""))
     return "\n".join(lines)
 
 
 def markdown(payload: dict[str, Any], now: datetime, *, link_style: str = "md") -> str:
     """Markdown for the WeCom / DingTalk / Feishu robots (their common subset)."""
-    lines = [f"### {title(payload)}"]
-    lines += [f"- **{k}**：{v}" for k, v in facts(payload, now)]
-    body = mask(payload.get("text") or "")
+    lines = [f"### {md_text(title(payload))}"]
+    lines += [f"- **{md_text(k)}**：{md_text(v)}" for k, v in facts(payload, now)]
+    body = md_text(mask(payload.get("text") or ""))
     if body:
         lines += ["", body]
     posts = payload.get("top_posts") or []
     if posts:
         lines += ["", "**代表性帖文**"]
         for i, post in enumerate(posts, 1):
-            link = f" [原文]({post['url']})" if post.get("url") else ""
-            lines.append(f"{i}. {_post_line(post)}{link}")
+            link = md_link(post.get("url"), "原文")
+            lines.append(f"{i}. {md_text(_post_line(post))}{' ' + link if link else ''}")
     return "\n".join(lines)
 
 
 def slack_blocks(payload: dict[str, Any], now: datetime, *, with_ack: bool = True) -> list[dict[str, Any]]:
     """Block Kit blocks: header, facts, text, top posts with links, and a 确认 button."""
-    def esc(text: str) -> str:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
+    esc = slack_text
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title(payload)[:150], "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": slack_plain(title(payload))[:150], "emoji": True}},
     ]
     fact_rows = facts(payload, now)
     if fact_rows:
         blocks.append({"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in fact_rows]})
-    body = mask(payload.get("text") or "")
+    body = mask_then_cut_slack(payload.get("text"))
     if body:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": esc(body)[:2900]}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
     posts = payload.get("top_posts") or []
     if posts:
         lines = []
         for post in posts:
             line = esc(_post_line(post))
-            if post.get("url"):
-                line += f" <{post['url']}|原文>"
+            link = slack_link(post.get("url"), "原文")
+            if link:
+                line += f" {link}"
             lines.append("• " + line)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*代表性帖文*\n" + "\n".join(lines)}})
     if with_ack and payload.get("incident_id") is not None and payload.get("kind") != "digest":
@@ -170,6 +179,26 @@ def slack_blocks(payload: dict[str, Any], now: datetime, *, with_ack: bool = Tru
     return blocks
 
 
+def slack_plain(text: str) -> str:
+    """Text for a Slack ``plain_text`` object: masked, and ``& < >`` as full-width look-alikes (plain_text
+    is not entity-decoded everywhere, and a fallback built from it must not form ``<!channel>``)."""
+    return mask(text).replace("&", "＆").replace("<", "＜").replace(">", "＞")
+
+
+SLACK_SECTION_CHARS = 2400  # Slack's limit is 3000 after escaping
+
+
+def mask_then_cut_slack(text: str | None) -> str:
+    """The body for a Slack mrkdwn section: masked, cut, then escaped (escaping last, so the cut never
+    splits an entity)."""
+    return slack_text(mask_then_cut(text, SLACK_SECTION_CHARS))
+
+
+def slack_fallback(payload: dict[str, Any]) -> str:
+    """The notification fallback ``text`` (Slack parses it as mrkdwn): the masked title, escaped."""
+    return slack_text(title(payload))
+
+
 def email_html(payload: dict[str, Any], now: datetime) -> str:
     e = html.escape
     colour = SEVERITY_COLOUR.get(int(payload.get("severity") or 0), "#9e9e9e")
@@ -177,7 +206,8 @@ def email_html(payload: dict[str, Any], now: datetime) -> str:
     body = e(mask(payload.get("text") or "")).replace("\n", "<br>")
     posts = ""
     for post in payload.get("top_posts") or []:
-        link = f" <a href='{e(post['url'])}'>原文</a>" if post.get("url") else ""
+        url = safe_url(post.get("url"))
+        link = f" <a href='{e(url)}'>原文</a>" if url else ""
         posts += f"<li>{e(_post_line(post))}{link}</li>"
     posts_html = f"<h3>代表性帖文</h3><ol>{posts}</ol>" if posts else ""
     return (f"<html><body><h2 style='border-left:6px solid {colour};padding-left:8px'>{e(title(payload))}</h2>"

@@ -25,13 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yuqing.db.models import IncidentPostRow, IncidentRow, NotificationRow, PostRow
-from yuqing.privacy import mask
+from yuqing.exits import safe_url
+from yuqing.privacy import mask, mask_then_cut
 from yuqing.settings import ChannelSettings, Settings
 from yuqing.timeutil import SHANGHAI, iso_shanghai, to_shanghai, to_utc
 
 KINDS: tuple[str, ...] = (
     "new_incident", "severity_up", "stage_change", "reminder", "breach",
-    "escalation", "re_escalation", "digest",
+    "escalation", "re_escalation", "digest", "checklist_overdue",
 )
 # kinds that are never held back or suppressed as repeats (each is a distinct, dated event)
 UNSUPPRESSED_KINDS = frozenset({"digest"})
@@ -116,9 +117,9 @@ def top_posts(session: Session, incident_id: int | None, limit: int = TOP_POSTS)
         out.append({
             "id": post.id,
             "platform": post.platform,
-            "url": post.url,
+            "url": safe_url(post.url),  # only http(s) is ever linked
             "author": mask(post.author or ""),
-            "text": mask(text)[:200],
+            "text": mask_then_cut(text, 200),  # mask first, then cut
             "published_at": iso_shanghai(post.published_at),
             "engagement": (post.reposts or 0) + (post.comments or 0) + (post.likes or 0),
         })

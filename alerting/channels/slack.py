@@ -50,11 +50,11 @@ class SlackChannel(Channel):
     def message(self, note: Note, now: datetime) -> dict[str, Any]:
         payload = note.payload
         mentions = " ".join(f"<@{p.slack_user}>" for p in note.recipients if p.slack_user)
-        text = messages.title(payload) + (f" {mentions}" if mentions else "")
+        text = messages.slack_fallback(payload) + (f" {mentions}" if mentions else "")
         colour = messages.SEVERITY_COLOUR.get(int(payload.get("severity") or 0), "#9e9e9e")
         args: dict[str, Any] = {
             "channel": self.channel_id,
-            "text": text,  # notification fallback
+            "text": text,  # notification fallback (mrkdwn: escaped title)
             "attachments": [{"color": colour, "blocks": messages.slack_blocks(payload, now)}],
             "metadata": {"event_type": EVENT_TYPE, "event_payload": {
                 "key": note.idempotency_key, "notification_id": note.id,

@@ -18,6 +18,7 @@ from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
 from yuqing import hooks
 from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
+from yuqing.privacy import mask_then_cut
 from yuqing.settings import Settings
 
 SAMPLE_EVERY = timedelta(minutes=10)
@@ -35,8 +36,10 @@ def is_crisis(row: PostRow) -> bool:
 
 
 def title_of(row: PostRow) -> str:
+    """The incident's title: the first post's first 40 characters, masked first and then cut (the
+    stored title is what every exit shows, so it never holds a cut-off ID or phone number)."""
     text = (row.title or row.text or "").strip().replace("\n", " ")
-    return text[:40] + ("…" if len(text) > 40 else "")
+    return mask_then_cut(text, 41)
 
 
 def link(session: Session, incident: IncidentRow, row: PostRow, now: datetime, reason: str,

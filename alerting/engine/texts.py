@@ -6,6 +6,7 @@ from datetime import datetime
 
 from yuqing.db.models import IncidentRow
 from yuqing.domain import category_zh, severity_zh, stage_zh
+from yuqing.privacy import mask
 from yuqing.timeutil import fmt_duration, fmt_local
 
 
@@ -24,7 +25,7 @@ def time_left(incident: IncidentRow, now: datetime) -> str:
 
 def header(incident: IncidentRow, label: str) -> str:
     return (f"【{label}】事件 #{incident.id}｜{category_zh(incident.category)}｜"
-            f"{severity_zh(incident.severity)}｜{stage_zh(incident.stage)}\n{incident.title}")
+            f"{severity_zh(incident.severity)}｜{stage_zh(incident.stage)}\n{mask(incident.title or '')}")
 
 
 def new_incident(incident: IncidentRow, now: datetime, people: str) -> str:
