@@ -38,7 +38,7 @@ def _settings(settings: Settings | None) -> Settings:
 
 def _require_open(incident: IncidentRow) -> None:
     if incident.stage not in OPEN_STAGES:
-        raise YuqingError(f"事件 #{incident.id} 已{texts.stage_zh(incident.stage)}，不能再操作")
+        raise YuqingError(f"事件 #{incident.id} {texts.stage_zh(incident.stage)}，不能再操作")
 
 
 def ack(session: Session, incident_id: int, actor: str, now: datetime) -> IncidentRow:
@@ -187,7 +187,7 @@ def split(session: Session, incident_id: int, post_ids: list[str], actor: str, n
         raise YuqingError("拆分须留下至少一条帖子在原事件中，并至少移出一条")
     first = session.get(PostRow, wanted[0])
     assert first is not None
-    new = core.open_incident(session, first, now)
+    new = core.open_incident(session, first, now, settings)
     new.category = first.category or source.category
     for post_id in wanted:
         session.delete(links[post_id])

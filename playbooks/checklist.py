@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from playbooks.loader import load_all
@@ -225,29 +225,63 @@ def _reminder_text(incident: IncidentRow, rows: list[ChecklistItemRow], now: dat
     return "\n".join(lines)
 
 
-def overdue_reminders(session: Session, now: datetime, settings: Settings) -> int:
-    """Enqueue one reminder per newly overdue item (items of the incident's current stage only).
+OVERDUE_EVERY = timedelta(hours=1)  # at most one checklist_overdue per incident and hour
+FOLD_WINDOW = timedelta(minutes=10)  # a clock reminder due this soon carries the overdue items
 
-    Items that fall due at the same tick for the same incident share one message; every item is
-    reminded once (``reminded_at``), never again. Returns the number of items reminded.
+
+def _quiet(incident: IncidentRow) -> bool:
+    """No overdue messages once the incident is responded to, closed or dismissed."""
+    return incident.first_response_at is not None or incident.stage in ("closed", "dismissed")
+
+
+def _overdue(session: Session, now: datetime, incident_id: int | None = None) -> list[tuple[Any, Any]]:
+    query = (select(ChecklistItemRow, IncidentRow).join(IncidentRow, IncidentRow.id == ChecklistItemRow.incident_id)
+             .where(ChecklistItemRow.status == OPEN, ChecklistItemRow.reminded_at.is_(None),
+                    ChecklistItemRow.due_at.is_not(None), ChecklistItemRow.due_at <= now,
+                    ChecklistItemRow.stage == IncidentRow.stage, IncidentRow.first_response_at.is_(None),
+                    IncidentRow.stage.not_in(("closed", "dismissed")))
+             .order_by(ChecklistItemRow.incident_id, ChecklistItemRow.due_at, ChecklistItemRow.position))
+    if incident_id is not None:
+        query = query.where(ChecklistItemRow.incident_id == incident_id)
+    return list(session.execute(query).all())
+
+
+def _last_reminded(session: Session, incident_id: int) -> datetime | None:
+    last = session.scalar(select(func.max(ChecklistItemRow.reminded_at))
+                          .where(ChecklistItemRow.incident_id == incident_id))
+    return to_utc(last) if last is not None else None
+
+
+def overdue_reminders(session: Session, now: datetime, settings: Settings) -> int:
+    """Enqueue the overdue-item messages (kind ``checklist_overdue``; items of the current stage only).
+
+    Per incident at most one message an hour (the items that fall due meanwhile wait and share the
+    next one), none while a clock reminder is due within ``FOLD_WINDOW`` (it carries them, see
+    ``fold_into_reminder``), none once the incident is responded to, closed or dismissed. Every
+    item is reminded once (``reminded_at``). Returns the number of items reminded.
     """
+    from alerting.engine.clock import next_reminder_at
+    from alerting.engine.notify import sent_this_minute
     from alerting.outbox import enqueue
 
     now = to_utc(now)
-    rows = session.execute(
-        select(ChecklistItemRow, IncidentRow).join(IncidentRow, IncidentRow.id == ChecklistItemRow.incident_id)
-        .where(ChecklistItemRow.status == OPEN, ChecklistItemRow.reminded_at.is_(None),
-               ChecklistItemRow.due_at.is_not(None), ChecklistItemRow.due_at <= now,
-               ChecklistItemRow.stage == IncidentRow.stage)
-        .order_by(ChecklistItemRow.incident_id, ChecklistItemRow.due_at, ChecklistItemRow.position)
-    ).all()
     by_incident: dict[int, tuple[IncidentRow, list[ChecklistItemRow]]] = {}
-    for item, incident in rows:
+    for item, incident in _overdue(session, now):
         by_incident.setdefault(incident.id, (incident, []))[1].append(item)
     count = 0
     for incident, group in by_incident.values():
-        enqueue(session, kind="reminder", incident=incident, text=_reminder_text(incident, group, now), now=now,
-                settings=settings, dedupe_key="checklist:" + ",".join(str(r.id) for r in group),
+        if _quiet(incident):
+            continue
+        last = _last_reminded(session, incident.id)
+        if last is not None and now - last < OVERDUE_EVERY:
+            continue
+        due = next_reminder_at(incident, now, settings)
+        if due is not None and due - now <= FOLD_WINDOW:
+            continue
+        if sent_this_minute(session, incident.id, "checklist_overdue", now):
+            continue
+        enqueue(session, kind="checklist_overdue", incident=incident, text=_reminder_text(incident, group, now),
+                now=now, settings=settings, dedupe_key="checklist:" + ",".join(str(r.id) for r in group),
                 extra={"subkind": "checklist", "item_id": group[0].item_id,
                        "item_ids": [r.item_id for r in group], "checklist_item_pks": [r.id for r in group]})
         for item in group:
@@ -255,3 +289,21 @@ def overdue_reminders(session: Session, now: datetime, settings: Settings) -> in
         count += len(group)
     session.flush()
     return count
+
+
+def fold_into_reminder(session: Session, incident: IncidentRow, now: datetime, settings: Settings) -> str | None:
+    """The overdue items a clock reminder about to go out carries (they count as reminded), or None."""
+    now = to_utc(now)
+    if _quiet(incident):
+        return None
+    group = [item for item, _ in _overdue(session, now, incident.id)]
+    if not group:
+        return None
+    for item in group:
+        item.reminded_at = now
+    session.flush()
+    lines = [f"另有 {len(group)} 项处置清单事项逾期："]
+    for row in group:
+        lines.append(f"· {row.text}（负责：{row.assignee or row.role}；应于 {fmt_local(row.due_at)} 前完成）")
+    lines.append(f"查看清单：yuqing incidents checklist {incident.id}")
+    return "\n".join(lines)

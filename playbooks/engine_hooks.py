@@ -2,8 +2,11 @@
 
 On entering a stage the incident gets that stage's checklist; the stage's open required items
 block ``advance`` until done, skipped or overridden; an override records its reason on every
-open item; every engine tick sends the overdue-item reminders. ``register()`` is idempotent and
-is called by the composition (app/wiring.py), never by the engine.
+open item; every engine tick sends the overdue-item messages (``checklist_overdue``, at most one
+per incident and hour), and a clock reminder about to go out carries the overdue items instead
+(registered with ``alerting.engine.clock.on_reminder``, the engine's own extension point, since
+``yuqing.hooks`` has no reminder hook). ``register()`` is idempotent and is called by the
+composition (app/wiring.py), never by the engine.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ def _override(session: Session, incident: IncidentRow, actor: str, now: datetime
 
 
 def register() -> None:
+    from alerting.engine import clock
+
     hooks.on_stage_entered(checklist.instantiate)
     hooks.advance_blocker(_blocking)
     hooks.on_override(_override)
     hooks.on_tick(checklist.overdue_reminders)
+    clock.on_reminder(checklist.fold_into_reminder)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from alerting import roster
 from alerting.engine import clock, grouping, heat, texts
+from alerting.engine import severity as evidence
 from alerting.engine.digest import next_digest, send_due_digests
 from alerting.engine.features import Fingerprint
 from alerting.engine.notify import send
@@ -51,13 +52,25 @@ def link(session: Session, incident: IncidentRow, row: PostRow, now: datetime, r
     incident.updated_at = now
 
 
-def open_incident(session: Session, row: PostRow, now: datetime) -> IncidentRow:
-    incident = IncidentRow(title=title_of(row), category=row.category, severity=int(row.severity or 1),
-                           peak_severity=0, stage="warning", heat=0.0, peak_heat=0.0, detected_at=now,
+def opening_stage(severity: int, settings: Settings | None) -> str:
+    """应对 at once when the opening post reaches ``clock.auto_response_severity``, else 预警."""
+    if settings is not None and severity >= settings.clock.auto_response_severity:
+        return "response"
+    return "warning"
+
+
+def open_incident(session: Session, row: PostRow, now: datetime, settings: Settings | None = None) -> IncidentRow:
+    severity = max(1, int(row.severity or 1))
+    stage = opening_stage(severity, settings)
+    incident = IncidentRow(title=title_of(row), category=row.category, severity=severity,
+                           peak_severity=0, stage=stage, heat=0.0, peak_heat=0.0, detected_at=now,
                            stage_entered_at=now, created_at=now, updated_at=now, features={}, version=0)
     session.add(incident)
     session.flush()
-    history(session, incident, None, "warning", "system", now, "发现新舆情事件")
+    reason = "发现新舆情事件"
+    if stage == "response":
+        reason += f"，首帖等级达到{texts.severity_zh(severity)}，直接进入应对阶段"
+    history(session, incident, None, stage, "system", now, reason)
     return incident
 
 
@@ -87,7 +100,7 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
         match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool)
         incident = match.incident
         if incident is None:
-            incident = open_incident(session, row, now)
+            incident = open_incident(session, row, now, settings)
             pool.append(incident)
             report.opened.append(incident.id)
         else:
@@ -124,11 +137,15 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
     incident.peak_heat = max(incident.peak_heat or 0.0, reading.heat)
     old_severity = incident.severity
     old_peak = incident.peak_severity or 0
-    incident.severity = max(1, reading.text_severity, reading.spread_severity)
+    assessment = evidence.assess(incident, reading.members, now, settings)
+    incident.severity = assessment.severity
     incident.peak_severity = max(old_peak, incident.severity)
     incident.category = _category(session, incident)
     clock.update_deadline(session, incident, settings)
     features = dict(incident.features or {})
+    if features.get("severity_reason") != assessment.reason:
+        features["severity_reason"] = assessment.reason
+        incident.features = features
     last_sample = features.get("sampled_at")
     if (opened or last_sample is None or abs(previous_heat - reading.heat) >= 1.0
             or now - datetime.fromisoformat(last_sample) >= SAMPLE_EVERY):
@@ -136,17 +153,18 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
                                   engagement=reading.engagement, severity=incident.severity))
         features["sampled_at"] = now.isoformat()
         incident.features = features
+    if incident.stage == "warning" and incident.severity >= settings.clock.auto_response_severity:
+        # an incident that opens at this level is announced in 应对 by new_incident (no stage_change)
+        transition(session, incident, "response", actor="system", now=now, settings=settings, notify=not opened,
+                   reason=f"等级达到{texts.severity_zh(incident.severity)}（{assessment.reason}），自动进入应对阶段")
     if opened:
-        instantiate_checklist(session, incident, "warning", now, settings)
+        instantiate_checklist(session, incident, incident.stage, now, settings)
         people = roster.recipients(settings.roster, 0, now)
         send(session, kind="new_incident", incident=incident, now=now, settings=settings, key="open",
              text=texts.new_incident(incident, now, roster.names(settings.roster, people)))
     elif incident.severity > old_peak and incident.stage in OPEN_STAGES:
         send(session, kind="severity_up", incident=incident, now=now, settings=settings,
              key=str(incident.severity), text=texts.severity_up(incident, old_severity, now))
-    if incident.stage == "warning" and incident.severity >= settings.clock.auto_response_severity:
-        transition(session, incident, "response", actor="system", now=now, settings=settings, notify=not opened,
-                   reason=f"等级达到{texts.severity_zh(incident.severity)}，自动进入应对阶段")
     if incident.stage in OPEN_STAGES:
         clock.tick_incident(session, incident, now, settings)
     elif incident.stage == "closed":

@@ -1,4 +1,4 @@
-"""Heat (热度) and spread-based severity of an incident.
+"""Heat (热度) of an incident.
 
 Heat at time *t* is computed from the incident's posts and their engagement history, every
 contribution decaying with its age (half of it gone after ``τ·ln2``; τ = ``heat_tau_hours``,
@@ -14,11 +14,9 @@ default 12 h), so heat rises while an event spreads and falls when it calms down
 engagement = reposts + comments + likes + views/100; the first sample of a post counts at its
 publication time, later samples count their increase at the time they were seen.
 
-Spread severity: heat ≥ 60 → 2 (较大), ≥ 100 → 3 (重大), ≥ 140 → 4 (特别重大); a 热搜 rank
-≤ 10 → at least 3. An incident's severity is the maximum of the strongest post classification
-(harm in the text) and the spread severity (how far it went), so it rises with either and falls
-only when spread it owed its level to has decayed. Every constant can be overridden in
-``engine.params`` (see docs/heat.md).
+Heat never sets the severity: an incident's severity comes from its posts and the incident-level
+evidence of ``alerting.engine.severity``. Heat drives the stage automation (应对 → 善后) and the
+displays. Every constant can be overridden in ``engine.params`` (see docs/heat.md).
 """
 
 from __future__ import annotations
@@ -43,10 +41,6 @@ DEFAULTS: dict[str, float] = {
     "heat_w_velocity": 6.0,
     "heat_hot_base": 10.0,
     "hot_window_hours": 6.0,
-    "severity_heat_2": 60.0,
-    "severity_heat_3": 100.0,
-    "severity_heat_4": 140.0,
-    "severity_hot_rank_3": 10.0,
 }
 MEDIA_PLATFORMS = {"news", "rss", "toutiao_news", "baidu_news", "people", "xinhua"}
 _OFFICIAL = re.compile(r"(发布|公安|警方|妇联|日报|晚报|新闻|电视台|官方|政府|共青团|新华|人民网|央视|法院|检察)")
@@ -79,8 +73,7 @@ class HeatReading:
     posts: int
     engagement: int
     velocity: float
-    spread_severity: int
-    text_severity: int
+    members: list[PostRow]  # the incident's posts already public at the reading's time
 
 
 def _decay(age: timedelta, tau_h: float) -> float:
@@ -88,15 +81,32 @@ def _decay(age: timedelta, tau_h: float) -> float:
     return math.exp(-hours / tau_h)
 
 
+def hot_rank(incident: IncidentRow, now: datetime, settings: Settings) -> int | None:
+    """The 1-based 热搜 position of a matching topic seen within ``hot_window_hours``, else None.
+
+    The weibo_hot spider emits ``rank`` as the 1-based place on the list (``realpos``); a missing,
+    unreadable or non-positive rank is no evidence (never read as a default position)."""
+    hot: dict[str, Any] = (incident.features or {}).get("hot") or {}
+    raw = hot.get("realpos") if hot.get("realpos") is not None else hot.get("rank")
+    if not hot.get("at") or raw is None:
+        return None
+    try:
+        rank = int(raw)
+        seen = datetime.fromisoformat(hot["at"])
+    except (TypeError, ValueError):
+        return None
+    if rank < 1:
+        return None
+    if now - seen > timedelta(hours=param(settings, "hot_window_hours")) or seen > now + timedelta(minutes=1):
+        return None
+    return rank
+
+
 def hot_bonus(incident: IncidentRow, now: datetime, settings: Settings) -> tuple[float, int | None]:
     """Bonus and rank while a matching 热搜 topic was seen recently (see grouping.match_hot_search)."""
-    hot: dict[str, Any] = (incident.features or {}).get("hot") or {}
-    if not hot.get("at") or hot.get("rank") is None:
+    rank = hot_rank(incident, now, settings)
+    if rank is None:
         return 0.0, None
-    seen = datetime.fromisoformat(hot["at"])
-    if now - seen > timedelta(hours=param(settings, "hot_window_hours")) or seen > now + timedelta(minutes=1):
-        return 0.0, None
-    rank = int(hot["rank"])
     return param(settings, "heat_hot_base") + max(0, 51 - rank) / 2.0, rank
 
 
@@ -113,7 +123,7 @@ def compute(session: Session, incident: IncidentRow, now: datetime, settings: Se
             samples[row.post_id].append(row)
     volume = growth = velocity = 0.0
     total_engagement = 0.0
-    text_severity = 0
+    public: list[PostRow] = []
     hour_ago = now - timedelta(hours=1)
     for post in posts:
         published = post.published_at or post.first_seen_at
@@ -122,7 +132,7 @@ def compute(session: Session, incident: IncidentRow, now: datetime, settings: Se
         if published > now:
             continue  # not yet public at this (simulated) time
         volume += reach_weight(post) * _decay(now - published, tau)
-        text_severity = max(text_severity, int(post.severity or 0) if post.category not in (None, "none") else 0)
+        public.append(post)
         previous = 0.0
         for index, sample in enumerate(samples.get(post.id, [])):
             if sample.seen_at > now:
@@ -137,16 +147,10 @@ def compute(session: Session, incident: IncidentRow, now: datetime, settings: Se
             if at >= hour_ago:
                 velocity += delta
         total_engagement += previous
-    bonus, rank = hot_bonus(incident, now, settings)
+    bonus, _rank = hot_bonus(incident, now, settings)
     heat = (param(settings, "heat_w_posts") * math.log1p(volume)
             + param(settings, "heat_w_growth") * math.log1p(growth / 10.0)
             + param(settings, "heat_w_velocity") * math.log1p(velocity / 10.0)
             + bonus)
-    spread = 1
-    for level in (2, 3, 4):
-        if heat >= param(settings, f"severity_heat_{level}"):
-            spread = level
-    if rank is not None and rank <= param(settings, "severity_hot_rank_3"):
-        spread = max(spread, 3)
     return HeatReading(heat=round(heat, 2), posts=len(posts), engagement=int(total_engagement),
-                       velocity=velocity, spread_severity=spread, text_severity=text_severity)
+                       velocity=velocity, members=public)

@@ -2,28 +2,34 @@
 
 Every notification the engine raises goes through here: ``send`` for an incident (its recipients
 from the roster at ``level``, its dedupe key ``kind:incident:key``) and ``send_digest`` for the
-daily digest. One other writer enqueues directly: the playbooks' overdue-item reminders
-(``playbooks.checklist.overdue_reminders``, run by the engine's tick hook), because their
-dedupe key names the checklist items, not a stage of the engine.
+daily digest. One other writer enqueues directly: the playbooks' overdue-item messages (kind
+``checklist_overdue``, ``playbooks.checklist.overdue_reminders``, run by the engine's tick hook),
+at most one per incident and hour and checked against ``sent_this_minute`` too.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import roster
 from alerting.outbox import enqueue
-from yuqing.db.models import IncidentRow
+from yuqing.db.models import IncidentRow, NotificationRow
 from yuqing.settings import Settings
+from yuqing.timeutil import to_utc
 
 
 def send(session: Session, *, kind: str, incident: IncidentRow, text: str, now: datetime,
          settings: Settings, key: str, level: int = 0, subkind: str | None = None,
          extra: dict[str, Any] | None = None) -> int:
-    """Enqueue one notification (idempotent by ``key``); returns the number of rows written."""
+    """Enqueue one notification (idempotent by ``key``); returns the number of rows written.
+
+    Never two of one ``kind`` for one incident in the same minute: the second is dropped."""
+    if sent_this_minute(session, incident.id, kind, now):
+        return 0
     payload = dict(extra or {})
     if subkind:
         payload["subkind"] = subkind
@@ -32,6 +38,16 @@ def send(session: Session, *, kind: str, incident: IncidentRow, text: str, now: 
                    recipients=roster.recipients(settings.roster, level, now), escalation_level=level,
                    extra=payload)
     return len(rows)
+
+
+def sent_this_minute(session: Session, incident_id: int | None, kind: str, now: datetime) -> bool:
+    """Whether a notification of ``kind`` for the incident was already enqueued in ``now``'s minute."""
+    start = to_utc(now).replace(second=0, microsecond=0)
+    session.flush()
+    return session.scalar(select(NotificationRow.id).where(
+        NotificationRow.incident_id == incident_id, NotificationRow.kind == kind,
+        NotificationRow.created_at >= start, NotificationRow.created_at < start + timedelta(minutes=1))
+        .limit(1)) is not None
 
 
 def send_digest(session: Session, *, text: str, now: datetime, settings: Settings, key: str) -> int:

@@ -63,6 +63,8 @@ def transition(session: Session, incident: IncidentRow, new: str, *, actor: str,
     incident.stage_entered_at = now
     incident.updated_at = now
     incident.version = (incident.version or 0) + 1
+    if new == "response":  # 应对 → 善后 compares heat with the peak since entering 应对
+        incident.features = {**(incident.features or {}), "stage_peak_heat": incident.heat or 0.0}
     if new in ("closed", "dismissed"):
         incident.closed_at = now
     elif old in ("closed", "dismissed"):

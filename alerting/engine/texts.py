@@ -37,9 +37,15 @@ def new_incident(incident: IncidentRow, now: datetime, people: str) -> str:
             f"热度 {incident.heat:.0f}；请值班人员（{people}）确认并研判。")
 
 
+def severity_reason(incident: IncidentRow) -> str:
+    """Why the incident has its level now, e.g. '最高帖文等级 2；热搜第 3 位 → 3' (empty if unknown)."""
+    return str((incident.features or {}).get("severity_reason") or "")
+
+
 def severity_up(incident: IncidentRow, old: int, now: datetime) -> str:
+    why = severity_reason(incident)
     return (f"{header(incident, '等级上升')}\n等级由 {severity_zh(old)} 升至 {severity_zh(incident.severity)}，"
-            f"热度 {incident.heat:.0f}\n{time_left(incident, now)}")
+            f"热度 {incident.heat:.0f}" + (f"\n定级依据：{why}" if why else "") + f"\n{time_left(incident, now)}")
 
 
 def stage_change(incident: IncidentRow, old: str | None, reason: str, actor: str) -> str:
@@ -62,8 +68,8 @@ def escalation(incident: IncidentRow, minutes: float, level_name: str, people: s
             f"已上报{level_name}（{people}）。")
 
 
-def re_escalation(incident: IncidentRow, floor: float, now: datetime) -> str:
-    return (f"{header(incident, '二次发酵')}\n善后阶段热度由 {floor:.0f} 回升至 {incident.heat:.0f}，"
+def re_escalation(incident: IncidentRow, posts: int, hours: float, now: datetime) -> str:
+    return (f"{header(incident, '二次发酵')}\n善后阶段 {hours:g} 小时内出现 {posts} 条高互动帖，热度 {incident.heat:.0f}，"
             "事件重新进入应对阶段，请防止舆情再次扩散。")
 
 

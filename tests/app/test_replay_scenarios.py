@@ -77,9 +77,10 @@ def test_repost_storm_is_one_incident_alerted_once(storm: Replayed) -> None:
     inc = storm.incidents[0]
     assert len(inc["post_ids"]) == 41
     assert len(storm.kinds(inc["id"], "new_incident")) == 1
-    # spread raised the severity (text said 1) and brought the incident to 应对
-    assert [n["severity"] for n in storm.kinds(inc["id"], "severity_up")] == [3, 4]
-    assert any(n["stage"] == "response" for n in storm.kinds(inc["id"], "stage_change"))
+    # issue 16: severity follows the posts (all 1) and at most one level above on incident-level
+    # evidence; reposts by one author name are no such evidence, so no jump to 3/4 and no 应对
+    assert [n["severity"] for n in storm.kinds(inc["id"], "severity_up")] in ([], [2])
+    assert inc["severity"] <= 2 and inc["stage"] == "warning"
     # acknowledged at 18:30: one escalation at 18:21 (15 min after the alert), none after the ack
     assert [at(n["time"]) for n in storm.kinds(inc["id"], "escalation")] == [at("2026-03-02T18:21:00+08:00")]
     _no_duplicates(storm)
