@@ -245,6 +245,7 @@ _ADDRESS_ANCHOR = re.compile(
     r"(?:路|街|巷|大道|道|弄|胡同|里|村|屯|寨|庄|小区|花园|苑|园|大厦|公寓|社区|新村|广场|中心|城|宿舍|"
     r"大院|公馆|小镇|市场|商城|一期|二期|三期|家住|住在|住址|地址|现住|居住)"
 )
+_CLAUSE_SPLIT = re.compile(r"([，。；！？,;!?\n])")
 _CLAUSE_BREAK = re.compile(r"[，。；！？、,;!?\n（）()“”\"【】]")
 
 
@@ -263,7 +264,15 @@ def _mask_addresses(text: str) -> str:
             return "***"
         return detail
 
+    if not _ADDRESS_GATE.search(text):
+        return text
     return _ADDRESS_DETAIL.sub(repl, text)
+
+
+def _mask_addresses_by_clause(text: str) -> str:
+    """``_mask_addresses`` on the clauses that hold a number with an address unit (the others are skipped)."""
+    parts = _CLAUSE_SPLIT.split(text)
+    return "".join(_mask_addresses(p) if i % 2 == 0 else p for i, p in enumerate(parts))
 
 
 # ----------------------------------------------------------------------------------- school + class
@@ -343,12 +352,24 @@ _CUE = re.compile(
     rf"(?:{_MINOR_CUE}|她叫|他叫|她的名字叫|他的名字叫|名叫|小名叫|小名|化名|寻人：|寻人:|寻人】|寻人启事】|"
     rf"寻女：|寻女:|寻子：|寻子:|寻儿：|寻儿:)(?:[，,]?(?:名叫|叫做|小名叫|小名|叫|是))?"
 )
-_AGE_DE = re.compile(r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})周?岁半?的")
-
-_AGE_AFTER = re.compile(
-    r"(?:[（(][ ]?(?:[男女][，,、][ ]?)?|[，,][ ]?(?:[男女][，,][ ]?)?|今年|年仅|才|刚满|只有|现年)"
-    r"(?P<age>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})周?岁"
+_AGE_DIGITS = set("0123456789０１２３４５６７８９一二三四五六七八九十")
+# what may stand between a name and its age: 张小明（13岁）, 李雨泽，男，9岁, 王梓涵今年11岁
+_BEFORE_AGE = re.compile(
+    r"(?:[（(][ ]?(?:[男女][，,、][ ]?)?|[，,][ ]?(?:[男女][，,][ ]?)?|今年|年仅|才|刚满|只有|现年)$"
 )
+
+
+def _ages(text: str) -> Iterable[tuple[int, int, int]]:
+    """(start of the age number, index after 岁, age) for every ``N岁``/``N周岁`` in ``text``."""
+    k = text.find("岁")
+    while k != -1:
+        b = k - 1 if k and text[k - 1] == "周" else k
+        a = b
+        while a > 0 and b - a < 3 and text[a - 1] in _AGE_DIGITS:
+            a -= 1
+        if a < b:
+            yield a, k + 1, _age(text[a:b])
+        k = text.find("岁", k + 1)
 # a public role right before a name: the person is named in that role, not as a victim or a minor
 _OFFICIAL_BEFORE = re.compile(
     r"(?:长|主席|书记|主任|委员|经理|代表|记者|律师|法官|检察官|民警|警官|发言人|负责人)(?=.{2,3}$)"
@@ -407,27 +428,32 @@ def _pseudonym(text: str, end: int) -> bool:
 
 def _find_names(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for cue in (_CUE, _AGE_DE) if "岁" in text else (_CUE,):
-        for m in cue.finditer(text):
-            if m.group(0).startswith("女儿") and m.start() and text[m.start() - 1] == "妇":
-                continue  # 妇女儿童…
-            hit = _name_at(text, m.end())
-            if hit and hit[0] != hit[1] and not _pseudonym(text, m.end() + len(hit[0])):
-                found[hit[0]] = hit[1]
-    if "岁" not in text:
-        return found
-    for m in _AGE_AFTER.finditer(text):
+
+    def add(start: int) -> None:
+        hit = _name_at(text, start)
+        if hit and hit[0] != hit[1] and not _pseudonym(text, start + len(hit[0])):
+            found[hit[0]] = hit[1]
+
+    for m in _CUE.finditer(text):
+        if m.group(0).startswith("女儿") and m.start() and text[m.start() - 1] == "妇":
+            continue  # 妇女儿童…
+        add(m.end())
+    for a, after, age in _ages(text):
+        j = after + (text[after:after + 1] == "半")
+        if text[j:j + 1] == "的":  # 13岁的张小明
+            add(j + 1)
+        m = _BEFORE_AGE.search(text, max(0, a - 6), a)
+        if m is None:
+            continue
         e = m.start()
-        desc = bool(re.match(r"[（(，,][ ]?[男女]", m.group(0)))
-        if _age(m.group("age")) >= 18 and not desc:
+        if age >= 18 and not re.match(r"[（(，,][ ]?[男女]", m.group(0)):
             continue
         if _OFFICIAL_BEFORE.search(text, max(0, e - 8), e):
             continue  # 县长李强（男，45岁）: a public role, not a victim
         for length in (3, 2):
-            s = e - length
-            if s < 0:
+            if e - length < 0:
                 continue
-            hit = _name_at(text, s)
+            hit = _name_at(text, e - length)
             if hit and len(hit[0]) == length:
                 if hit[0] != hit[1] and not _pseudonym(text, e):
                     found[hit[0]] = hit[1]
@@ -455,7 +481,7 @@ def _mask_plain(segment: str) -> str:
     if _DIGIT.search(segment):
         segment = _mask_phones_and_ids(segment)
     if _ADDRESS_GATE.search(segment):
-        segment = _mask_addresses(segment)
+        segment = _mask_addresses_by_clause(segment)
     return _mask_schools(segment)
 
 
