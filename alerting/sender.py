@@ -3,12 +3,19 @@
 Protocol (every step its own short transaction, so a crash anywhere leaves a consistent row):
 
 1. claim: rows ``pending`` with ``not_before <= now`` (or ``sending`` whose claim is older than
-   ``notify.claim_timeout_seconds``: their worker died) become ``sending`` with ``claimed_by``,
-   ``claimed_at`` and ``attempts + 1``. The UPDATE is guarded by the row's previous state, so two
-   workers never both win a row.
+   ``notify.claim_timeout_seconds``, one minute is enough: their worker died) become ``sending``
+   with ``claimed_by``, ``claimed_at`` and ``attempts + 1``. The UPDATE is guarded by the row's
+   previous state, so two workers never both win a row. Attempts are counted here, at the claim,
+   so a row whose sending kills the worker outright is counted too.
+   Heartbeat: before each send, when ``heartbeat_interval`` (a quarter of the timeout, at most
+   15 s) has passed, the worker moves ``claimed_at`` of the rows it still holds to the present, so
+   a batch that takes long never looks dead; a killed sender's rows are retaken one timeout after
+   its last beat.
 2. send outside any transaction. A row that had an earlier attempt is first checked with the
    channel's ``already_sent`` (Slack: message metadata in the channel/thread; file: the exact
-   line); if it was delivered, it is only marked ``sent``.
+   line); if it was delivered, it is only marked ``sent``. A stale row already claimed
+   ``max_attempts`` times (each of its senders died) is not sent again: unless ``already_sent``
+   finds it delivered, it becomes ``dead`` — a dead letter, shown in 管理 with its reason.
 3. mark ``sent`` (with ``external_id``), or back to ``pending`` with exponential back-off
    (``retry_base_seconds * 2**(attempts-1)``, capped at 6 h; a 429's Retry-After is honoured and
    not counted as an attempt), or ``dead`` after ``max_attempts`` or on a permanent error.
@@ -21,6 +28,7 @@ Message-ID). A crash before or during the claim never loses a notification.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +44,9 @@ from yuqing.timeutil import to_utc
 
 MAX_BACKOFF = timedelta(hours=6)
 DEFAULT_BATCH = 100
+HEARTBEAT_EVERY = 15.0  # seconds, at most; a quarter of notify.claim_timeout_seconds when that is shorter
+DEAD_REASON = ("发送进程多次中断：该通知已被认领 {n} 次仍未发送完成（进程崩溃、内存耗尽或被强制结束），"
+               "渠道未查到已送达记录，已转入死信，不再自动重试；请检查后在“管理 → 死信”中重新排队")
 
 
 @dataclass
@@ -61,6 +72,7 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 class Claimed:
     id: int
     reclaimed: bool  # an earlier attempt happened (stale claim or a failed try)
+    attempts: int = 1  # counting this claim
 
 
 def claim_due(rt: Any, now: datetime, worker_id: str, limit: int = DEFAULT_BATCH) -> list[Claimed]:
@@ -89,8 +101,27 @@ def claim_due(rt: Any, now: datetime, worker_id: str, limit: int = DEFAULT_BATCH
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:
-                won.append(Claimed(row_id, reclaimed=status == "sending" or attempts > 0))
+                won.append(Claimed(row_id, reclaimed=status == "sending" or attempts > 0, attempts=attempts + 1))
     return won
+
+
+def heartbeat_interval(settings: Settings) -> float:
+    """Seconds between two renewals of a sender's claims."""
+    return min(HEARTBEAT_EVERY, settings.notify.claim_timeout_seconds / 4)
+
+
+def renew_claims(rt: Any, ids: list[int], worker_id: str, at: datetime) -> int:
+    """Heartbeat: ``claimed_at = at`` for the rows of ``ids`` this worker still holds; returns how many."""
+    if not ids:
+        return 0
+    with rt.session() as s:
+        result = s.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id.in_(ids), NotificationRow.status == "sending",
+                   NotificationRow.claimed_by == worker_id)
+            .values(claimed_at=to_utc(at)).execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
 
 
 def _people(settings: Settings, recipients: list[Any]) -> list[Person]:
@@ -176,8 +207,15 @@ def send_due(rt: Any, now: datetime | None = None, worker_id: str | None = None,
     configs = {c.name: c for c in rt.settings.channels}
     channel_type = {c.name: c.type for c in rt.settings.channels}
     channels: dict[str, Channel] = {}
+    started = last_beat = time.monotonic()
+    every = heartbeat_interval(rt.settings)
+    max_attempts = rt.settings.notify.max_attempts
     try:
-        for item in claimed:
+        for position, item in enumerate(claimed):
+            if time.monotonic() - last_beat >= every:  # heartbeat: the rows still waiting stay ours
+                last_beat = time.monotonic()
+                renew_claims(rt, [c.id for c in claimed[position:]], worker_id,
+                             now + timedelta(seconds=last_beat - started))
             note = _load_note(rt, item.id, worker_id, channel_type)
             if note is None:
                 continue
@@ -194,6 +232,13 @@ def send_due(rt: Any, now: datetime | None = None, worker_id: str | None = None,
                 if delivered:
                     external = delivered if isinstance(delivered, str) else None
                     report.already_delivered += 1
+                elif item.attempts > max_attempts:  # every earlier sender died on it: a dead letter
+                    if _mark(rt, item.id, worker_id, status="dead", claimed_by=None,
+                             last_error=DEAD_REASON.format(n=item.attempts - 1)):
+                        report.dead += 1
+                        report.errors.append(f"通知 #{item.id}（{note.channel}）: "
+                                             + DEAD_REASON.format(n=item.attempts - 1))
+                    continue
                 else:
                     external = channel.send(note, now)
             except SendError as exc:
