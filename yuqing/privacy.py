@@ -117,8 +117,25 @@ _PAREN_LANDLINE = re.compile(
 )
 # a run of at least 10 digits with single separators inside (a country code 86 is part of the run)
 _RUN = re.compile(rf"[{_D}](?:[{_SEP}]?[{_D}]){{9,}}(?:[XxＸｘ](?![A-Za-z0-9]))?")
-_RUN_BLOCKED_BEFORE = set("0123456789０１２３４５６７８９.．_") | set(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_RUN_BLOCKED_BEFORE = set("0123456789０１２３４５６７８９.．")
+_LETTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# letters glued to a number that still announce personal data: TEL13812345678, ID530102…
+_LETTER_CUES = {"tel", "id", "no", "qq", "vx", "wx", "phone", "mobile", "mob", "cell", "sfz", "idcard", "card"}
+
+
+def _glued_to_a_code(text: str, start: int) -> bool:
+    """True if the number at ``start`` continues a decimal, a number or a code (A5301025…, 3.1415…)."""
+    if not start:
+        return False
+    prev = text[start - 1]
+    if prev in _RUN_BLOCKED_BEFORE:
+        return True
+    if prev not in _LETTERS:
+        return False
+    a = start - 1
+    while a > 0 and text[a - 1] in _LETTERS:
+        a -= 1
+    return text[a:start].lower() not in _LETTER_CUES
 _GROUP_SPLIT = re.compile(rf"[{_SEP}]")
 _CARD_CUE = re.compile(r"(?:卡号|银行卡|信用卡|储蓄卡|账号|帐号|账户|帐户|收款|转账|汇款|打款|卡)")
 _POSTID_CUE = re.compile(r"(?:微博\s*ID|微博\s*id|博文|帖子|mid|MID|订单号|单号|编号|流水号|ID|id)[:：\s]*$")
@@ -173,8 +190,8 @@ def _mask_numbers(text: str) -> str:
     out: list[str] = []
     last = 0
     for m in _RUN.finditer(text):
-        if m.start() and text[m.start() - 1] in _RUN_BLOCKED_BEFORE:
-            continue  # part of a word, a decimal or a code (A530102…, 3.1415…)
+        if _glued_to_a_code(text, m.start()):
+            continue
         body = _ascii(m.group(0))
         raw_groups = _GROUP_SPLIT.split(body)
         # positions of each group inside the body
@@ -402,7 +419,7 @@ def _name_at(text: str, p: int) -> tuple[str, str] | None:
             return a + b + c, a + "某某"
         name = a + b + ("某" if c == "某" else "")
         return name, name
-    if a == "小" and b in _GIVEN and b not in "小孩学时":
+    if a == "小" and b in _GIVEN and b not in "小孩学时心可区":
         return a + b, "小某"
     if b and a == b and a in _AA_CHARS:
         return a + b, "某某"
