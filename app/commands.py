@@ -12,6 +12,7 @@ import typer
 from yuqing import hooks
 from yuqing.cli.context import console, console_err, runtime
 from yuqing.errors import InputError
+from yuqing.runtime import Runtime
 
 
 def register(app: typer.Typer) -> None:
@@ -88,19 +89,29 @@ def process_cmd(limit: int = typer.Option(None, "--limit", help="最多处理多
     report = process(rt, limit=limit)
     with rt.session() as s:
         tick(s, rt.clock.now(), rt.settings)
-    try:
-        from alerting.sender import send_due
-
-        sent = send_due(rt)
-        extra = f"；通知：{sent.summary()}"
-    except ImportError:
-        extra = ""
-    console.print(report.summary() + extra, markup=False)
+    console.print(report.summary() + "；" + send_if_leader(rt), markup=False)
     for err in report.errors:
         console_err.print(err, markup=False)
     rt.close()
     if report.failed or report.released:
         raise typer.Exit(1)
+
+
+def send_if_leader(rt: Runtime) -> str:
+    """Send the due notifications only while holding the ``scheduler`` lease (only its holder
+    sends, README); when a running `yuqing run` holds it, the outbox is left to that service.
+    Returns the summary line (Chinese)."""
+    from alerting.sender import send_due
+    from app.service import acquire_lease, release_lease
+    from yuqing.runtime import worker_id
+
+    holder = worker_id()
+    if not acquire_lease(rt, holder, rt.clock.now()):
+        return "通知：调度服务正在运行（持有调度租约），待发通知留给它发送"
+    try:
+        return f"通知：{send_due(rt, worker_id=holder).summary()}"
+    finally:
+        release_lease(rt, holder)
 
 
 def replay_cmd(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, inspect, select, text
 
 from app import service
-from yuqing.db.models import IncidentRow, NotificationRow, PostRow
+from yuqing.db.models import IncidentRow, LeaseRow, NotificationRow, PostRow
 from yuqing.domain import Post
 from yuqing.runtime import Runtime
 from yuqing.store import store_posts
@@ -70,3 +70,56 @@ def test_jobs_are_stored_once_and_coalesce(runtime: Runtime) -> None:
         assert tick.coalesce is True and tick.max_instances == 1
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _pending_post(runtime: Runtime) -> None:
+    with runtime.session() as s:
+        store_posts(s, [Post.model_validate({"id": "p1", "platform": "weibo", "text": "江西南昌一幼儿园女童坠楼身亡",
+                                             "category": "rights", "severity": 3,
+                                             "published_at": runtime.clock.now().isoformat()})],
+                    runtime.clock.now())
+
+
+def test_process_command_sends_only_when_it_can_take_the_lease(runtime: Runtime) -> None:
+    """`yuqing process` leaves the outbox to a running `yuqing run` (the lease holder), else sends."""
+    from typer.testing import CliRunner
+
+    from app.cli import app
+
+    _pending_post(runtime)
+    assert service.acquire_lease(runtime, "running-service", runtime.clock.now())
+    out = CliRunner().invoke(app, ["process"])
+    assert out.exit_code == 0, out.output
+    assert "调度服务正在运行（持有调度租约），待发通知留给它发送" in out.output
+    with runtime.session() as s:
+        statuses = set(s.scalars(select(NotificationRow.status)))
+        lease = s.get(LeaseRow, service.LEASE_NAME)
+        assert lease is not None and lease.holder == "running-service"  # untouched
+    assert statuses == {"pending"}
+    assert not runtime.settings.data_file("notifications.jsonl").exists()
+
+    # the service stopped (its lease released): the next `yuqing process` sends, then lets go of the lease
+    service.release_lease(runtime, "running-service")
+    out = CliRunner().invoke(app, ["process"])
+    assert out.exit_code == 0, out.output
+    assert "通知：认领" in out.output and "发送成功" in out.output
+    with runtime.session() as s:
+        assert set(s.scalars(select(NotificationRow.status))) == {"sent"}
+        assert s.get(LeaseRow, service.LEASE_NAME) is None
+    lines = runtime.settings.data_file("notifications.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["kind"] for line in lines].count("new_incident") == 1
+
+
+def test_expired_lease_of_a_dead_service_does_not_block_sending(runtime: Runtime) -> None:
+    from app.commands import send_if_leader
+
+    _pending_post(runtime)
+    from app.worker import process
+
+    process(runtime)
+    # a service died 2 minutes ago holding the lease: it has run out
+    assert service.acquire_lease(runtime, "dead-service", runtime.clock.now() - timedelta(minutes=2))
+    summary = send_if_leader(runtime)
+    assert "发送成功 1 条" in summary, summary
+    with runtime.session() as s:
+        assert s.get(LeaseRow, service.LEASE_NAME) is None
