@@ -25,12 +25,13 @@ Guarantees of ``mask(text)``:
   notices (``（2024）苏0102民初1234号``), hotlines and service numbers (12338, 110, 12345, 400-xxx-xxxx),
   officials in their public roles (``县长李强``: no victim/minor cue), place names, and anything inside a
   URL or a post id written with its platform prefix (``weibo:4951234567890123``) — a URL is never altered.
-- A bare 16–19 digit number is a bank card if it passes the Luhn check, unless it follows a post-id cue
-  (``微博ID``/``mid``/``订单号``…); after a card cue (``卡号``/``银行卡``/``账户``/``转账``…) it is masked
-  even with a mistyped check digit. A 16-digit post id without its prefix that happens to be Luhn-valid is
+- A 16–19 digit number written in groups of four is a bank card; written in one piece it is one if it
+  passes the Luhn check, unless it follows a post-id cue (``微博ID``/``mid``/``订单号``…), or if it follows a
+  card cue (``卡号``/``银行卡``/``账户``/``转账``…), whatever its check digit. A 16-digit post id without its prefix that happens to be Luhn-valid is
   therefore masked (first/last 4 kept): over-masking an id is preferred to leaking a card.
 - A name followed by ``（化名`` is a pseudonym and stays; ``X某``/``X某某`` stay; an already anonymised
   school (``长沙某小学``) keeps its place name and loses only its class number.
+- Known limit: a URL is kept whole, so a phone number written inside a URL's query stays readable.
 - ``mask_then_cut(text, limit)`` masks first and cuts afterwards, never inside a masked token or a number.
 - ``mask_fields``/``mask_post`` mask several fields of one record together, so a name found next to its cue
   in the body is masked in the title as well.
@@ -136,6 +137,8 @@ def _glued_to_a_code(text: str, start: int) -> bool:
     while a > 0 and text[a - 1] in _LETTERS:
         a -= 1
     return text[a:start].lower() not in _LETTER_CUES
+
+
 _GROUP_SPLIT = re.compile(rf"[{_SEP}]")
 _CARD_CUE = re.compile(r"(?:卡号|银行卡|信用卡|储蓄卡|账号|帐号|账户|帐户|收款|转账|汇款|打款|卡)")
 _POSTID_CUE = re.compile(r"(?:微博\s*ID|微博\s*id|博文|帖子|mid|MID|订单号|单号|编号|流水号|ID|id)[:：\s]*$")
@@ -178,10 +181,11 @@ def _classify(groups: list[str], before: str) -> str | None:
         if len(rest) in (7, 8) and rest[0] != "0":
             return f"{area}-****"
     if 16 <= n <= 19:
-        grouped = len(groups) == 1 or all(len(g) == 4 for g in groups[:-1]) and 1 <= len(groups[-1]) <= 4
-        if grouped:
-            window = before[-12:]
-            if _CARD_CUE.search(window) or (_luhn(d) and not _POSTID_CUE.search(before[-10:])):
+        in_fours = len(groups) >= 4 and all(len(g) == 4 for g in groups[:-1]) and 1 <= len(groups[-1]) <= 4
+        if in_fours or len(groups) == 1:
+            # written in groups of four, after a card cue, or Luhn-valid and not after a post-id cue
+            if (in_fours or _CARD_CUE.search(before[-12:])
+                    or (_luhn(d) and not _POSTID_CUE.search(before[-10:]))):
                 return d[:4] + "*" * (n - 8) + d[-4:]
     return None
 

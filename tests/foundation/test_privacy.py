@@ -104,6 +104,7 @@ def test_hotlines_survive(text: str) -> None:
     ("6228483491422291086是他的卡", "6228***********1086是他的卡"),
     ("6222 6290 8638 0152 755", "6222***********2755"),
     ("卡号6222622764279874", "卡号6222********9874"),  # Luhn-invalid, but after a card cue
+    ("6222 0212 3456 7890", "6222********7890"),  # Luhn-invalid, but written in groups of four
 ])
 def test_bank_cards(text: str, expected: str) -> None:
     assert mask(text) == expected
