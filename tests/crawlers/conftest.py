@@ -100,6 +100,26 @@ JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "web_list": ("web_list", "web_list", {"source": "forum", "since": "2025-01-01T00:00:00+08:00"}, {}),
     # the first answer is a 503: retried after a (tiny) back-off, then the list arrives
     "retry": ("weibo_hot", "weibo_hot", {}, {"RETRY_TIMES": 2, "YUQING_RETRY_BACKOFF_BASE": 0.05}),
+    # payloads captured by others and fixtures in the formats public parsers read (fixtures/README.md)
+    "real_ww": ("real", "weibo_web", {"keywords": "转发,正文,家暴"}, {"YUQING_NOW": "2018-10-26T16:24:06+08:00"}),
+    "real_ws": ("real", "weibo_search", {"keywords": "热巴,胡歌,转发", "keep_all": "1"},
+                {"YUQING_NOW": "2019-07-16T10:00:00+08:00"}),
+    "real_ws_since": ("real", "weibo_search", {"keywords": "攻略", "keep_all": "1",
+                                               "since": "2019-06-27T12:00:00+08:00"},
+                      {"YUQING_NOW": "2019-07-16T10:00:00+08:00"}),
+    "real_hot_2023": ("real", "weibo_hot", {"base_url": "{url}/qqbot"}, {}),
+    "real_hot_kabi": ("real", "weibo_hot", {"base_url": "{url}/kabi"}, {}),
+    "real_tieba": ("real", "tieba", {"keywords": "核酸检测,冷门词"}, {"YUQING_NOW": "2020-08-05T20:00:00+08:00"}),
+    "real_baidu": ("real", "baidu_news", {"keywords": "妇联"}, {}),
+    "real_sogou": ("real", "sogou_weixin", {"keywords": "妇联"}, {}),
+    "real_rss": ("real", "rss", {"feeds": "{url}/rss/cn-feed-cst-author-written.xml", "base_url": None}, {}),
+    # login walls and block pages (each pauses its source; kept after the other crawls of that spider)
+    "real_ws_visitor": ("real", "weibo_search", {"keywords": "游客"}, {}),
+    "real_ws_signin": ("real", "weibo_search", {"keywords": "登录"}, {}),
+    "real_tieba_block": ("real", "tieba", {"keywords": "验证"}, {}),
+    "real_tieba_wappass": ("real", "tieba", {"keywords": "风控"}, {}),
+    "real_baidu_block": ("real", "baidu_news", {"keywords": "安全"}, {}),
+    "real_sogou_block": ("real", "sogou_weixin", {"keywords": "验证码"}, {}),
 }
 
 

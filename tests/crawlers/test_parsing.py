@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawlers.parsing import html_to_text, iso, parse_count, parse_date
+from crawlers.parsing import (
+    date_window,
+    html_to_text,
+    iso,
+    parse_count,
+    parse_date,
+    refine_with_mid,
+    weibo_mid_time,
+)
 from crawlers.testing.site import FixtureSite, Reply
 
 NOW = datetime(2025, 6, 14, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
@@ -40,6 +48,16 @@ NOW = datetime(2025, 6, 14, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
     ("1749866400", "2025-06-14T10:00:00+08:00"),
     ("1749866400000", "2025-06-14T10:00:00+08:00"),
     (1749866400, "2025-06-14T10:00:00+08:00"),
+    # forms seen in real Baidu / RSS / Weibo payloads (fixtures/README.md)
+    ("昨天", "2025-06-13T00:00:00+08:00"),
+    ("今天", "2025-06-14T00:00:00+08:00"),
+    ("前天", "2025-06-12T00:00:00+08:00"),
+    ("发布于：2小时前", "2025-06-14T12:00:00+08:00"),
+    ("发布于:5分钟前", "2025-06-14T13:55:00+08:00"),
+    ("半小时前", "2025-06-14T13:30:00+08:00"),
+    ("Sat, 14 Jun 2025 08:30:00 CST", "2025-06-14T08:30:00+08:00"),  # China Standard Time, not US Central
+    ("Sat, 14 Jun 2025 10:00:00", "2025-06-14T10:00:00+08:00"),  # zone-less pubDate: Beijing time
+    ("2025-06-13 16:45:00", "2025-06-13T16:45:00+08:00"),
 ])
 def test_every_date_form(raw, expected):
     assert iso(parse_date(raw, NOW)) == expected
@@ -134,3 +152,38 @@ def test_invalid_items_are_dropped_and_counted(config_file):
         with pytest.raises(DropItem, match="不符合帖子格式"):
             validate.process_item(normalize.process_item(bad))
     assert crawler.stats.get_value("yuqing/dropped/invalid") == 3
+
+
+@pytest.mark.parametrize(("raw", "earliest", "latest"), [
+    ("06-13", "2025-06-13T00:00:00+08:00", "2025-06-14T00:00:00+08:00"),  # the whole day
+    ("昨天", "2025-06-13T00:00:00+08:00", "2025-06-14T00:00:00+08:00"),
+    ("2小时前", "2025-06-14T11:00:00+08:00", "2025-06-14T12:00:00+08:00"),
+    ("今天 12:30", "2025-06-14T12:30:00+08:00", "2025-06-14T12:31:00+08:00"),
+    ("2025-06-14 10:00:05", "2025-06-14T10:00:05+08:00", "2025-06-14T10:00:05+08:00"),
+])
+def test_date_window_is_the_span_a_shown_date_stands_for(raw, earliest, latest):
+    assert tuple(iso(d) for d in date_window(raw, NOW)) == (earliest, latest)
+
+
+def test_weibo_mid_encodes_the_creation_time():
+    # /statuses/show 4383411844046171 says "Sat Jun 15 11:44:46 +0800 2019"
+    assert iso(weibo_mid_time("4383411844046171")) == "2019-06-15T11:44:46+08:00"
+    assert weibo_mid_time("5001") is None and weibo_mid_time("HyZVegYAP") is None
+    crawl = datetime(2019, 7, 16, 2, 0, tzinfo=UTC)
+    assert refine_with_mid("06-27", 4387933362623405, crawl) == "2019-06-27T23:11:40+08:00"
+    assert refine_with_mid("15小时前", "4394384827138748", crawl) == "2019-07-15T18:27:29+08:00"
+    assert refine_with_mid("06-28", 4387933362623405, crawl) == "06-28"  # disagrees: the shown date stays
+    assert refine_with_mid("Sat Jun 15 11:44:46 +0800 2019", "4383411844046171", crawl) == (
+        "Sat Jun 15 11:44:46 +0800 2019")  # already exact
+
+
+def test_bid_to_mid_on_captured_pairs():
+    from crawlers.spiders.weibo_web import bid_to_mid
+
+    assert bid_to_mid("GFHQlFsjb") == "4299399859880269"  # 2018 s.weibo.com card
+    assert bid_to_mid("HATy0b0sZ") == "4387933362623405"  # 2019 m.weibo.cn card
+    assert bid_to_mid("x/y") is None
+
+
+def test_invisible_characters_are_dropped():
+    assert html_to_text("正文\u200b<i>\ue627</i>结束") == "正文结束"
