@@ -266,7 +266,8 @@ _ADDRESS_ANCHOR = re.compile(
     r"(?:路|街|巷|大道|道|弄|胡同|里|村|屯|寨|庄|小区|花园|苑|园|大厦|公寓|社区|新村|广场|中心|城|宿舍|"
     r"大院|公馆|小镇|市场|商城|一期|二期|三期|家住|住在|住址|地址|现住|居住)"
 )
-_CLAUSE_SPLIT = re.compile(r"([，。；！？,;!?\n])")
+_CLAUSE_CHARS = set("，。；！？,;!?\n")
+_CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?\n]")
 _CLAUSE_BREAK = re.compile(r"[，。；！？、,;!?\n（）()“”\"【】]")
 
 
@@ -292,8 +293,23 @@ def _mask_addresses(text: str) -> str:
 
 def _mask_addresses_by_clause(text: str) -> str:
     """``_mask_addresses`` on the clauses that hold a number with an address unit (the others are skipped)."""
-    parts = _CLAUSE_SPLIT.split(text)
-    return "".join(_mask_addresses(p) if i % 2 == 0 else p for i, p in enumerate(parts))
+    out: list[str] = []
+    last = 0
+    for g in _ADDRESS_GATE.finditer(text):
+        if g.start() < last:
+            continue
+        start = g.start()
+        while start > last and text[start - 1] not in _CLAUSE_CHARS:
+            start -= 1
+        end_match = _CLAUSE_SPLIT.search(text, g.end())
+        end = end_match.start() if end_match else len(text)
+        out.append(text[last:start])
+        out.append(_mask_addresses(text[start:end]))
+        last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
 
 
 # ----------------------------------------------------------------------------------- school + class
@@ -553,14 +569,15 @@ def mask_post(post: Mapping[str, object]) -> dict[str, object]:
     return mask_fields(post, ("title", "text"))
 
 
-_TOKEN_CHAR = re.compile(r"[0-9０-９A-Za-z*@._%+\-某]")
+# characters of one token for the cut: numbers, masks, e-mails, URLs (a URL is never cut in two)
+_TOKEN_CHAR = re.compile(r"[0-9０-９A-Za-z*@._%+\-某:/?#=&~]")
 
 
 def mask_then_cut(text: str | None, limit: int, ellipsis: str = "…") -> str:
     """Mask, then cut to at most ``limit`` characters (ellipsis included).
 
-    The cut never falls inside a masked token (``139****5678``, ``张某某``, ``***``) or inside a number,
-    so no partial number is left from which an original could be read.
+    The cut never falls inside a masked token (``139****5678``, ``张某某``, ``***``), a number or a URL,
+    so no partial number is left from which an original could be read; it backs off to the token's start.
     """
     masked = mask(text)
     if len(masked) <= limit:

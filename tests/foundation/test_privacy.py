@@ -247,6 +247,9 @@ def test_mask_then_cut_never_splits_a_number_or_a_token() -> None:
             assert not (body and body[-1] in "0123456789*某" and nxt in "0123456789*某")
     assert mask_then_cut(text, 1000) == full
     assert mask_then_cut(None, 10) == ""
+    url = "原帖 https://weibo.com/123456/NxYz 已删"
+    assert all(mask_then_cut(url, k).removesuffix("…").rstrip() in ("原帖", "原帖 https://weibo.com/123456/NxYz")
+               for k in range(4, len(url)))
 
 
 def test_preview_cut_at_the_id_number_reveals_nothing() -> None:
