@@ -107,6 +107,8 @@ JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "real_ws_since": ("real", "weibo_search", {"keywords": "攻略", "keep_all": "1",
                                                "since": "2019-06-27T12:00:00+08:00"},
                       {"YUQING_NOW": "2019-07-16T10:00:00+08:00"}),
+    "real_ws_gone": ("real", "weibo_search", {"keywords": "删除", "keep_all": "1"},
+                     {"YUQING_NOW": "2015-10-19T12:00:00+08:00"}),
     "real_hot_2023": ("real", "weibo_hot", {"base_url": "{url}/qqbot"}, {}),
     "real_hot_kabi": ("real", "weibo_hot", {"base_url": "{url}/kabi"}, {}),
     "real_tieba": ("real", "tieba", {"keywords": "核酸检测,冷门词"}, {"YUQING_NOW": "2020-08-05T20:00:00+08:00"}),

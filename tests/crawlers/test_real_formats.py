@@ -136,6 +136,19 @@ def test_weibo_search_since_keeps_a_date_only_post_of_that_day(crawled):
     assert len(got) == 12 and result.summary.dropped == {}
 
 
+def test_weibo_search_deleted_hidden_and_promoted_cards(crawled):
+    result = crawled["real_ws_gone"].result
+    _valid(result.items)
+    # the deleted original ({"deleted":"1"}, verbatim) is referenced, not emitted; the promoted card and
+    # the hidden post ("暂时没有这条微博的查看权限") are skipped
+    assert result.items == [{
+        "id": "weibo:3899470000000001", "platform": "weibo", "url": "https://m.weibo.cn/detail/3899470000000001",
+        "text": "原微博删了,但家暴的事不能不了了之", "published_at": "2015-10-19T09:00:00+08:00",
+        "reposts": 3, "comments": 1, "likes": 9, "author": "关注者", "author_id": "7003", "author_verified": False,
+        "author_followers": 12, "author_verified_type": -1, "repost_of": "weibo:3899463959387300",
+        "repost_of_deleted": True, "fetched_at": "2015-10-19T12:00:00+08:00", "keywords": []}]
+
+
 def test_weibo_login_walls_pause_the_source(crawled):
     visitor = crawled["real_ws_visitor"].result.summary
     assert visitor.status == "banned"
