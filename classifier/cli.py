@@ -178,7 +178,10 @@ def train_cmd(
 
 
 def evaluate_cmd(
-    input: Path = typer.Option(..., "--input", "-i", help="带 label_category / label_severity 的 JSON Lines"),
+    input: Path = typer.Option(None, "--input", "-i", help="带 label_category / label_severity 的 JSON Lines"),
+    split: str = typer.Option(None, "--split", help="改为评估内置语料的一个划分：train / dev / test"),
+    source: str = typer.Option("all", "--source",
+                               help="与 --split 一起：real（真实新闻）/ written（自写帖子）/ all"),
     json_out: Path = typer.Option(None, "--json", help="评估结果 JSON 的写入路径（默认 <数据目录>/evaluation.json）"),
     no_cascade: bool = typer.Option(False, "--no-cascade"),
 ) -> None:
@@ -188,18 +191,24 @@ def evaluate_cmd(
     from yuqing.cli.context import console, console_err
 
     settings = _settings()
-    if not input.exists():
-        raise InputError(f"输入文件不存在: {input}")
-    examples, errors = read_labelled(input)
+    if (input is None) == (split is None):
+        raise InputError("请给出 --input 文件，或用 --split train|dev|test 评估内置语料（二者选一）")
+    if split is not None:
+        examples, errors, what = _corpus_part(split, source)
+    else:
+        if not input.exists():
+            raise InputError(f"输入文件不存在: {input}")
+        examples, errors = read_labelled(input)
+        what = str(input)
     for e in errors:
         console_err.print(str(e), markup=False)
     if not examples:
-        raise InputError(f"{input}: 没有可评估的标注帖子")
+        raise InputError(f"{what}: 没有可评估的标注帖子")
     clf = load_classifier(settings)
     clf.cascade = not no_cascade
     metrics = evaluate_examples(clf, examples)
     metrics["model_version"] = clf.version
-    metrics["input"] = str(input)
+    metrics["input"] = what
     console.print(render(metrics), markup=False)
     out = json_out or settings.data_path / "evaluation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +216,18 @@ def evaluate_cmd(
     console.print(f"评估结果已写入 {out}")
     if errors:
         raise typer.Exit(2)
+
+
+def _corpus_part(split: str, source: str) -> tuple[list, list, str]:
+    from classifier.corpus import by_split, load_corpus
+
+    if split not in ("train", "dev", "test"):
+        raise InputError(f"--split 应为 train、dev 或 test：{split!r}")
+    if source not in ("real", "written", "all"):
+        raise InputError(f"--source 应为 real、written 或 all：{source!r}")
+    examples, problems = load_corpus()
+    part = [e for e in by_split(examples)[split] if source == "all" or e.source == source]
+    return part, problems, f"内置语料 {split}（{ {'real': '真实新闻', 'written': '自写帖子', 'all': '全部'}[source] }）"
 
 
 def feedback_export(

