@@ -89,12 +89,14 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
     now = rt.clock.now()
     with rt.session() as s:
         inc = actions.get(s, incident_id)
-        if as_json:
-            typer.echo(json.dumps(incident_json(s, inc), ensure_ascii=False))
+        if as_json:  # the contract's fields, plus why the incident has its level
+            obj = {**incident_json(s, inc), "severity_reason": texts.severity_reason(inc) or None}
+            typer.echo(json.dumps(obj, ensure_ascii=False))
             return
         out = [f"事件 #{inc.id}：{inc.title}",
                f"分类：{texts.category_zh(inc.category)}　等级：{texts.severity_zh(inc.severity)}"
                f"（最高 {texts.severity_zh(inc.peak_severity)}）　阶段：{texts.stage_zh(inc.stage)}",
+               f"定级依据：{texts.severity_reason(inc) or '（尚未评定）'}",
                f"热度：{inc.heat:.1f}（峰值 {inc.peak_heat:.1f}）" + (f"　热搜第 {inc.hot_search_rank} 位"
                                                                    if inc.hot_search_rank else ""),
                f"事件公开：{fmt_local(inc.clock_started_at)}　发现：{fmt_local(inc.detected_at)}"]

@@ -5,6 +5,12 @@ in steps of at most ``step`` (30 simulated minutes) and to every moment somethin
 (reminder, deadline, acknowledgement timeout, quiet-aftermath reminder), running what the
 scheduler would run: the pipeline, the clock tick and the outbox sender, whose only channel is a
 file channel writing OUT. Nothing touches the configured database, index or channels.
+
+An action the engine refuses (an incident already closed, a checklist guard, a bad field) is
+recorded as ``line N: reason`` in the report's errors and the replay goes on to the end; OUT and
+INC are written in every case (the CLI prints the errors on stderr and exits 2 at the end).
+Notification kinds in OUT are those of ``alerting.outbox.KINDS`` (the contract's list, with
+``checklist_overdue`` for overdue checklist items; ``reminder`` is only the clock's).
 """
 
 from __future__ import annotations
@@ -101,6 +107,11 @@ def _action(obj: dict[str, Any], number: int) -> Event:
         raise ValueError(f"字段 at 无效: {exc}") from None
     if name == "dismiss" and not str(obj.get("reason") or "").strip():
         raise ValueError("dismiss 动作缺少必填字段: reason")
+    if obj.get("response_at"):
+        try:
+            parse_datetime(obj["response_at"])
+        except ValueError as exc:
+            raise ValueError(f"字段 response_at 无效: {exc}") from None
     return Event(at, number, action=obj)
 
 
@@ -209,7 +220,7 @@ class Replayer:
                     actions.close(s, incident.id, actor, now, reason=str(obj.get("reason") or "场景回放关闭"),
                                   settings=settings)
             self.report.actions += 1
-        except YuqingError as exc:
+        except (YuqingError, ValueError) as exc:  # refused: reported, and the replay goes on
             self.report.errors.append(f"line {event.line}: {exc}")
 
     def write_incidents(self, path: Path) -> None:
@@ -249,17 +260,19 @@ def replay(scenario: Path, notify_file: Path, incidents_file: Path, *, tail: tim
         player = Replayer(replay_settings(base, work, notify_file), start, step, classifier)
         player.report.errors += [str(e) for e in line_errors]
         try:
-            for event in events:
-                player.advance_to(event.at)
-                if event.post is not None:
-                    player.post(event)
-                    player.jobs(pipeline=True)
-                else:
-                    player.act(event)
-                    player.jobs()
-            player.advance_to(events[-1].at + tail)
-            player.write_incidents(incidents_file)
-            player.report.ended = player.clock.now()
+            try:
+                for event in events:
+                    player.advance_to(event.at)
+                    if event.post is not None:
+                        player.post(event)
+                        player.jobs(pipeline=True)
+                    else:
+                        player.act(event)
+                        player.jobs()
+                player.advance_to(events[-1].at + tail)
+                player.report.ended = player.clock.now()
+            finally:  # both output files exist whatever happened
+                player.write_incidents(incidents_file)
         finally:
             player.worker.close()
             player.rt.close()

@@ -86,7 +86,8 @@ def test_quiet_aftermath_reminds_weekly(runtime: Runtime) -> None:
         with runtime.session() as s:
             tick(s, now + timedelta(days=days), runtime.settings)
     with runtime.session() as s:
-        quiet = [n.payload["text"] for n in s.scalars(select(NotificationRow).where(NotificationRow.kind == "reminder"))
+        # issue 16: `reminder` is the clock's alone; the prompt to close is a stage_change sub-kind
+        quiet = [n.payload["text"] for n in s.scalars(select(NotificationRow).where(NotificationRow.kind == "stage_change"))
                  if "善后提醒" in n.payload["text"]]
     assert len(quiet) == 2 and "平稳 7 天" in quiet[0] and "平稳 14 天" in quiet[1]
 

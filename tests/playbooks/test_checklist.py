@@ -98,7 +98,7 @@ def test_guard_actions_and_audit(runtime, session) -> None:
 
 
 def _reminders(session) -> list[NotificationRow]:
-    return list(session.execute(select(NotificationRow).where(NotificationRow.kind == "reminder")
+    return list(session.execute(select(NotificationRow).where(NotificationRow.kind == "checklist_overdue")
                                 .order_by(NotificationRow.id)).scalars())
 
 
@@ -125,12 +125,19 @@ def test_overdue_reminders_on_a_simulated_clock(runtime, session) -> None:
     clock.advance(timedelta(minutes=5))
     assert checklist.overdue_reminders(session, clock.now(), runtime.settings) == 0
 
-    # done items are not reminded; the two items due at +1 h share one message
+    # done items are not reminded; the two items due at +1 h share one message, which waits
+    # until an hour has passed since the last one (issue 16: one checklist_overdue per incident-hour)
     checklist.check(session, (inc.id, "alert_leaders"), "zhang", clock.now())
     clock.advance(timedelta(minutes=30))
-    assert checklist.overdue_reminders(session, clock.now(), runtime.settings) == 1
+    assert checklist.overdue_reminders(session, clock.now(), runtime.settings) == 0
+    clock.advance(timedelta(minutes=25))
+    due_now = {r.item_id for r in checklist.items(session, inc.id, "warning")
+               if r.status == "open" and r.reminded_at is None and r.due_at <= clock.now()}
+    assert {"confirm_casualties"} < due_now  # what fell due in the hour waited and goes out together
+    assert checklist.overdue_reminders(session, clock.now(), runtime.settings) == len(due_now)
+    assert len(_reminders(session)) == 2
     reminded = {r.item_id for r in checklist.items(session, inc.id, "warning") if r.reminded_at is not None}
-    assert reminded == {"collect_info", "confirm_casualties"}
+    assert reminded == {"collect_info"} | due_now
 
     # items of a stage the incident has left are not reminded
     inc.stage = "response"
@@ -139,4 +146,4 @@ def test_overdue_reminders_on_a_simulated_clock(runtime, session) -> None:
     assert checklist.overdue_reminders(session, clock.now(), runtime.settings) == 0
     remaining = session.execute(select(ChecklistItemRow).where(ChecklistItemRow.reminded_at.is_(None),
                                                                ChecklistItemRow.status == "open")).scalars().all()
-    assert {r.item_id for r in remaining} == {"analyze_trend", "judge_level"}
+    assert {r.item_id for r in remaining} == {"analyze_trend", "judge_level"} - due_now
