@@ -105,7 +105,7 @@ def _mask_email(addr: str) -> str:
 
 # ------------------------------------------------------------------------------- WeChat / QQ ids
 _IM = re.compile(
-    r"(?<![A-Za-z])(?P<cue>微信号?|威信号?|薇信号?|[Vv]信|[Vv][Xx]|[Ww][Xx]|weixin|WeChat|wechat|"
+    r"(?<![A-Za-z])(?P<cue>微信号?|威信号?|薇信号?|[Vv]信|[Vv][Xx]|[Ww][Xx]|weixin|WeChat|wechat|[Vv](?=[ ]?[:：])|"
     r"[Qq][Qq]号?|扣扣号?|企鹅号?)"
     r"(?P<sep>(?:号码|账号|号|ID|id)?[ \t\u3000]*(?:也叫|也是|叫|是|为)?[ \t\u3000]*[:：=]?[ \t\u3000]*)"
     r"(?P<id>[A-Za-z0-9０-９][A-Za-z0-9０-９_\-]{4,29})(?![A-Za-z0-9_\-])"
@@ -114,10 +114,10 @@ _IM = re.compile(
 
 # ------------------------------------------------------------------------ numbers: ID, phone, card
 _PAREN_LANDLINE = re.compile(
-    rf"[（(](?P<area>0[{_D}]{{2,3}})[)）][ \u3000]?[{_D}]{{3,4}}[ \-]?[{_D}]{{4}}(?![{_D}])"
+    rf"[（(](?P<area>0[{_D}]{{2,3}})[)）][ \u3000\-－]?[{_D}]{{3,4}}[ \-－]?[{_D}]{{4}}(?![{_D}])"
 )
-# a run of at least 10 digits with single separators inside (a country code 86 is part of the run)
-_RUN = re.compile(rf"[{_D}](?:[{_SEP}]?[{_D}]){{9,}}(?:[XxＸｘ](?![A-Za-z0-9]))?")
+# a run of at least 10 digits with short separators inside (``139 - 1234 - 5678``) (a country code 86 is part of the run)
+_RUN = re.compile(rf"[{_D}](?:[{_SEP}]{{0,3}}[{_D}]){{9,}}(?:[XxＸｘ](?![A-Za-z0-9]))?")
 _RUN_BLOCKED_BEFORE = set("0123456789０１２３４５６７８９.．")
 _LETTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # letters glued to a number that still announce personal data: TEL13812345678, ID530102…
@@ -139,7 +139,8 @@ def _glued_to_a_code(text: str, start: int) -> bool:
     return text[a:start].lower() not in _LETTER_CUES
 
 
-_GROUP_SPLIT = re.compile(rf"[{_SEP}]")
+_GROUP = re.compile(r"[0-9A-Z]+")
+_ID_CUE = re.compile(r"身份证|证件号|身份号")
 _CARD_CUE = re.compile(r"(?:卡号|银行卡|信用卡|储蓄卡|账号|帐号|账户|帐户|收款|转账|汇款|打款|卡)")
 _POSTID_CUE = re.compile(r"(?:微博\s*ID|微博\s*id|博文|帖子|mid|MID|订单号|单号|编号|流水号|ID|id)[:：\s]*$")
 _EXTENSION = re.compile(r"(?P<keep>0\d{2,3}-\*{4})(?P<sep>\s?(?:转|分机|ext\.?|EXT\.?|[-－]))\s?\d{1,6}")
@@ -161,6 +162,8 @@ def _classify(groups: list[str], before: str) -> str | None:
     if n == 18 and d[0] != "0" and d[:17].isdigit():
         if _valid_date(int(d[6:10]), int(d[10:12]), int(d[12:14])):
             return d[:6] + "*" * 8 + d[14:]
+    if 15 <= n <= 18 and _ID_CUE.search(before[-8:]):  # a mistyped ID number after its cue
+        return d[:6] + "*" * (n - 10) + d[-4:]
     if "X" in d:
         return None
     if n == 15 and d[0] != "0" and 1 <= int(d[8:10]) <= 12 and 1 <= int(d[10:12]) <= 31:
@@ -197,13 +200,9 @@ def _mask_numbers(text: str) -> str:
         if _glued_to_a_code(text, m.start()):
             continue
         body = _ascii(m.group(0))
-        raw_groups = _GROUP_SPLIT.split(body)
-        # positions of each group inside the body
-        spans: list[tuple[int, int]] = []
-        pos = 0
-        for g in raw_groups:
-            spans.append((pos, pos + len(g)))
-            pos += len(g) + 1
+        found = list(_GROUP.finditer(body))
+        raw_groups = [g.group(0) for g in found]
+        spans = [g.span() for g in found]  # positions of each group inside the body
         before = text[max(0, m.start() - 16):m.start()]
         pieces: list[str] = []
         i, n, cursor = 0, len(raw_groups), 0
@@ -258,7 +257,7 @@ _UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|户|组|社|弄|�
 _TOKEN = rf"(?:附|之)?{_NUM}(?:[-－]{_NUM}){{0,3}}[ ]?{_UNIT}"
 _ADDRESS_DETAIL = re.compile(
     rf"(?<![0-9０-９A-Za-z月年第初执终字号之\-])(?:{_TOKEN})(?:[ ]?(?:{_TOKEN}))*"
-    rf"(?:[-－]?[0-9０-９]{{2,5}}(?![0-9０-９号栋幢室]))?"
+    rf"(?:[-－]?(?:[0-9０-９]{{2,5}}|[一二三四五六七八九零〇]{{3,4}})(?![0-9０-９号栋幢室]))?"
 )
 _STRONG_UNIT = re.compile(r"号楼|号院|号|栋|幢|座|单元|室|组|弄|户")
 _BUILDING_UNIT = re.compile(r"号楼|栋|幢|单元|室")
@@ -314,7 +313,7 @@ def _mask_addresses_by_clause(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- school + class
 _SCHOOL = re.compile(
-    r"(?P<kind>小学|中学|初中|高中|中心校|完小|附小|附中|学校|幼儿园)"
+    r"(?P<kind>小学|中学|初中|高中|中心校|完小|附小|附中|学校|幼儿园)(?P<reads>就读|读)?"
     r"(?P<grade>[初高][一二三]年级|[一二三四五六七八九]年级|初[一二三]|高[一二三]|[一二三四五六]年)?"
     r"(?P<cls>[（(]?[0-9０-９一二三四五六七八九十]{1,2}[)）]?班|[大中小]班|学前班)?"
 )
@@ -334,6 +333,8 @@ def _mask_schools(text: str) -> str:
         grade, cls = m.group("grade") or "", m.group("cls") or ""
         if not grade and not cls:
             continue
+        if m.group("reads") and not grade:
+            continue
         start = m.start()
         while start > max(last, m.start() - 14) and _SCHOOL_NAME_CHAR.match(text[start - 1]):
             start -= 1
@@ -349,7 +350,7 @@ def _mask_schools(text: str) -> str:
         if "某" in name or name in _NOT_SCHOOL_NAMES:
             masked_name = name  # 长沙某小学, 一所中学: no school named
         out.append(text[last:start])
-        out.append(f"{lead}{masked_name}{m.group('kind')}{grade}{kept_cls}")
+        out.append(f"{lead}{masked_name}{m.group('kind')}{m.group('reads') or ''}{grade}{kept_cls}")
         last = m.end()
     if not out:
         return text
@@ -370,7 +371,9 @@ _GIVEN = set(
     "龙杰宝花萌雅春美芬凤翠慧颖洁倩蕾薇莉媛嘉馨瑶彤晨阳伟强磊军勇涛斌超鹏飞波刚辉健俊峰亮林文博海鑫宁丹蓉"
     "岚琴菲璐露琦瑾瑜锦妍婉婧姗妮娅茜蓓蕊菁莹滢澜灵璇晴青楠可心乐欢悠甜朵童壮糖妞宏志国建永德福贵荣祥贤良"
     "凯旭昊睿哲铭逸航晗煜皓淇钰熙烨彬宸翔奕霖琛瑞祺韬毅翰骏骁辰星月云玉桐萍莎蔓蝶依伊奇淑惠娇媚娥珊琼"
-    "爽露芸芷茹菊荷莲蓓凡帆元源远鸿卓群冰冬秋夏舒畅"
+    "爽露芸芷茹菊荷莲蓓凡帆元源远鸿卓群冰冬秋夏舒畅想恩泉润洋溪沐汐妤婕嫣姝娴瑄琬璟珂珺玥玮瑛浠岩松森桦楷槿"
+    "橙坤垚培坚威智勤励力兵振晋晖晟暄曜昕昱昀晔朗望锋锐钧铮耀翊羽翼霆霏言诚谦语书宜宛容寒尧崇嵘巍帅希庆彦"
+    "忆怀恒惜慕懿敬斐毓"
 )
 _NOT_NAMES = {
     "文明", "高明", "明明", "安心", "安宁", "安静", "文静", "高峰", "江南", "宁静", "乐观", "童年", "童心",
@@ -378,7 +381,7 @@ _NOT_NAMES = {
     "成龙", "许可", "关心", "应该", "万一", "时晨", "程序", "常青", "冷静", "温柔", "石林", "高一", "初一",
     "游乐", "童博", "童星", "童可",
 }
-_AA_STOP = set("天常刚渐慢偷好往久默仅多时处个人家年统稍轻悄白匆纷连哈呵嘻嘿冷宝")
+_AA_STOP = set("天常刚渐慢偷好往久默仅多时处个人家年统稍轻悄白匆纷连哈呵嘻嘿冷宝想看试说走聊等谈问听写读玩")
 _AA_CHARS = (_GIVEN | _SURNAMES) - _AA_STOP  # doubled nicknames: 朵朵, 乐乐, 妞妞
 _MINOR_CUE = (
     r"小女孩|小男孩|小侄子|小侄女|女儿|儿子|孩子|小孩|女童|男童|幼童|女孩|男孩|女生|男生|学生|受害人|受害者|"
@@ -455,6 +458,19 @@ def _name_at(text: str, p: int) -> tuple[str, str] | None:
     return None
 
 
+_NOT_IN_NAMES = set("的了在是有和就不人都也很到说要去会着没看好自己这那你我他她们个上下里中大小年月日岁今才仅满")
+
+
+def _plain_name(cand: str) -> tuple[str, str] | None:
+    """A surname and Chinese characters right before an age in brackets (李想（10岁）): a name even if the
+    given-name characters are not in the usual list."""
+    if (len(cand) >= 2 and cand[0] in _SURNAMES and cand[1] != "某"
+            and all("\u4e00" <= ch <= "\u9fff" and ch not in _NOT_IN_NAMES for ch in cand[1:])
+            and cand not in _NOT_NAMES and cand[:2] not in _NOT_NAMES):
+        return cand, cand[0] + "某" * (len(cand) - 1)
+    return None
+
+
 _PSEUDONYM = re.compile(r"[（(]化名")
 
 
@@ -491,6 +507,8 @@ def _find_names(text: str) -> dict[str, str]:
             if e - length < 0:
                 continue
             hit = _name_at(text, e - length)
+            if hit is None and m.group(0)[:1] in "（(":
+                hit = _plain_name(text[e - length:e])
             if hit and len(hit[0]) == length:
                 if hit[0] != hit[1] and not _pseudonym(text, e):
                     found[hit[0]] = hit[1]
