@@ -4,7 +4,11 @@ Inputs (standardised with the training means/deviations):
 - the text-severity head's four probabilities (levels 1–4: harm, deaths, minors, sexual
   violence, officials … as the encoder reads them);
 - spread: log(1+reposts), log(1+comments), log(1+likes), log(1+views), log(1+followers),
-  verified, views missing, platform one-hot (platforms count differently, LABELS.md).
+  verified, views missing, platform one-hot (platforms count differently, LABELS.md), the
+  rubric's spread level on the platform's own scale, and the text cues of media level, 热搜,
+  deaths, many victims and accountability (classifier.features).
+A model stores the names of the features it was fitted on and reads only those, so a model
+fitted before a feature was added still loads and predicts the same.
 Model: multinomial logistic regression over levels 1–4 with an L2 penalty, fitted by L-BFGS on
 the training split's crisis posts; then one temperature is fitted on the dev split (minimum
 negative log-likelihood) so the probabilities are calibrated. ``none`` is always 0 (not here).
@@ -31,9 +35,16 @@ class SeverityModel:
     mean: np.ndarray
     std: np.ndarray
     temperature: float = 1.0
+    features: list[str] | None = None  # the inputs it was fitted on (None: all of today's)
+
+    def _columns(self, x: np.ndarray) -> np.ndarray:
+        names = TEXT_NAMES + SPREAD_NAMES
+        if self.features is None or self.features == names or x.shape[1] != len(names):
+            return x
+        return x[:, [names.index(n) for n in self.features]]
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.std) @ self.weight + self.bias
+        return ((self._columns(x) - self.mean) / self.std) @ self.weight + self.bias
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         z = self.logits(x) / self.temperature
@@ -47,7 +58,7 @@ class SeverityModel:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({
-            "features": TEXT_NAMES + SPREAD_NAMES, "weight": self.weight.tolist(),
+            "features": self.features or TEXT_NAMES + SPREAD_NAMES, "weight": self.weight.tolist(),
             "bias": self.bias.tolist(), "mean": self.mean.tolist(), "std": self.std.tolist(),
             "temperature": self.temperature,
         }, indent=1))
@@ -57,7 +68,7 @@ class SeverityModel:
         d = json.loads(path.read_text())
         return cls(np.asarray(d["weight"], np.float32), np.asarray(d["bias"], np.float32),
                    np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32),
-                   float(d["temperature"]))
+                   float(d["temperature"]), list(d["features"]) if d.get("features") else None)
 
 
 def severity_inputs(text_proba: np.ndarray, spread: np.ndarray) -> np.ndarray:
@@ -83,7 +94,7 @@ def fit_severity(x: np.ndarray, levels: np.ndarray, l2: float = 1e-2) -> Severit
     if len(y):
         opt.step(closure)
     return SeverityModel(w.detach().numpy().astype(np.float32), b.detach().numpy().astype(np.float32),
-                         mean.astype(np.float32), std.astype(np.float32))
+                         mean.astype(np.float32), std.astype(np.float32), features=TEXT_NAMES + SPREAD_NAMES)
 
 
 def calibrate_temperature(model: SeverityModel, x: np.ndarray, levels: np.ndarray) -> float:
