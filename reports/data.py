@@ -1,4 +1,9 @@
-"""Collect the figures of a report period from the database (the system of record)."""
+"""Collect the figures of a report period from the database (the system of record).
+
+Reports are made to be passed on, so everything a report shows is masked here, once, before any
+format renders it (``yuqing.exits``): incident titles (the 专报 heading too), the top posts (title and
+text masked together, author), stage reasons; a post URL is kept only if it is http(s). The renderers
+cut the masked text (``preview``), never the reverse."""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from yuqing.db.models import ChecklistItemRow, IncidentPostRow, IncidentRow, PostRow, StageHistoryRow
 from yuqing.domain import Category, Stage
+from yuqing.exits import masked_post, safe_url
+from yuqing.privacy import mask
 from yuqing.timeutil import SHANGHAI
 
 
@@ -99,7 +106,7 @@ def period(kind: str, day: date) -> tuple[datetime, datetime, str]:
 def _line(session: Session, row: IncidentRow) -> IncidentLine:
     count = session.scalar(select(func.count()).select_from(IncidentPostRow)
                            .where(IncidentPostRow.incident_id == row.id)) or 0
-    return IncidentLine(row.id, row.title, row.category, row.severity, row.stage, row.clock_started_at,
+    return IncidentLine(row.id, mask(row.title or ""), row.category, row.severity, row.stage, row.clock_started_at,
                         row.deadline, row.first_response_at, count, row.heat)
 
 
@@ -108,9 +115,10 @@ def _top_posts(session: Session, where: list, limit: int = 10) -> list[dict]:
                   + func.coalesce(PostRow.likes, 0))
     rows = session.execute(select(PostRow, engagement.label("eng")).where(*where)
                            .order_by(engagement.desc()).limit(limit)).all()
-    return [{"id": p.id, "platform": p.platform, "author": p.author or "", "title": p.title or "",
-             "text": p.text, "url": p.url or "", "published_at": p.published_at, "engagement": int(eng),
-             "category": p.category, "severity": p.severity} for p, eng in rows]
+    return [masked_post({"id": p.id, "platform": p.platform, "author": p.author or "", "title": p.title or "",
+                         "text": p.text or "", "url": safe_url(p.url) or "", "published_at": p.published_at,
+                         "engagement": int(eng), "category": p.category, "severity": p.severity})
+            for p, eng in rows]
 
 
 def collect(session: Session, kind: str, day: date, now: datetime) -> ReportData:
@@ -139,7 +147,7 @@ def collect(session: Session, kind: str, day: date, now: datetime) -> ReportData
         IncidentRow, IncidentRow.id == ChecklistItemRow.incident_id).where(
         ChecklistItemRow.status == "open", ChecklistItemRow.due_at.is_not(None),
         ChecklistItemRow.due_at < min(end, now))).all()
-    data.overdue_items = [{"incident_id": item.incident_id, "incident": title, "text": item.text,
+    data.overdue_items = [{"incident_id": item.incident_id, "incident": mask(title or ""), "text": item.text,
                            "role": item.role, "due_at": item.due_at} for item, title in overdue]
     data.top_posts = _top_posts(session, [*in_period, PostRow.category.is_not(None),
                                           PostRow.category != Category.none.value])
@@ -154,7 +162,7 @@ def collect_incident(session: Session, incident_id: int, now: datetime) -> Repor
         raise InputError(f"事件 {incident_id} 不存在")
     line = _line(session, row)
     start = row.clock_started_at or row.detected_at
-    data = ReportData(kind="incident", title=f"舆情专报：{row.title or f'事件#{row.id}'}", start=start,
+    data = ReportData(kind="incident", title=f"舆情专报：{mask(row.title or '') or f'事件#{row.id}'}", start=start,
                       end=now, generated_at=now, incident=line)
     data.by_category = {row.category: 1}
     data.by_severity = {row.severity: 1}
@@ -164,13 +172,14 @@ def collect_incident(session: Session, incident_id: int, now: datetime) -> Repor
         PostRow.id.in_(post_ids)).group_by(PostRow.platform)).all())
     data.responded = [line] if row.first_response_at else []
     data.top_posts = _top_posts(session, [PostRow.id.in_(post_ids)])
-    data.stage_history = [{"at": h.at, "from": h.from_stage, "to": h.to_stage, "actor": h.actor, "reason": h.reason}
+    data.stage_history = [{"at": h.at, "from": h.from_stage, "to": h.to_stage, "actor": h.actor,
+                           "reason": mask(h.reason or "")}
                           for h in session.scalars(select(StageHistoryRow).where(
                               StageHistoryRow.incident_id == incident_id).order_by(StageHistoryRow.at))]
     overdue = session.scalars(select(ChecklistItemRow).where(
         ChecklistItemRow.incident_id == incident_id, ChecklistItemRow.status == "open",
         ChecklistItemRow.due_at.is_not(None), ChecklistItemRow.due_at < now))
-    data.overdue_items = [{"incident_id": incident_id, "incident": row.title, "text": i.text, "role": i.role,
+    data.overdue_items = [{"incident_id": incident_id, "incident": mask(row.title or ""), "text": i.text, "role": i.role,
                            "due_at": i.due_at} for i in overdue]
     return data
 

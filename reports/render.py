@@ -1,4 +1,8 @@
-"""Render ReportData as Markdown (for chat), HTML (browser) and .docx (python-docx, for Word)."""
+"""Render ReportData as Markdown (for chat), HTML (browser) and .docx (python-docx, for Word).
+
+``ReportData`` arrives masked (``reports.data``); here it is masked once more (idempotent), cut with
+``preview`` (mask, then cut), and rendered: Markdown text made inert with ``md_text`` (a crawled
+``[x](url)`` never becomes a link), HTML autoescaped."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.data import IncidentLine, ReportData
 from yuqing.domain import Stage, category_zh, severity_zh, stage_zh
+from yuqing.exits import md_text, preview
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_local
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"  # report_body.html
 
 
 def _pct(value: float | None) -> str:
@@ -40,12 +45,12 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
 
 def _incident_md(line: IncidentLine) -> str:
     on_time = {True: "按时", False: "超时", None: "未回应"}[line.on_time]
-    return (f"- #{line.id} {mask(line.title)}｜{category_zh(line.category)}｜{severity_zh(line.severity)}"
+    return (f"- #{line.id} {md_text(mask(line.title))}｜{category_zh(line.category)}｜{severity_zh(line.severity)}"
             f"｜{Stage(line.stage).zh}｜帖子 {line.posts}｜首次回应：{on_time}")
 
 
 def to_markdown(data: ReportData) -> str:
-    out = [f"# {data.title}", "", f"生成时间：{fmt_local(data.generated_at)}", ""]
+    out = [f"# {md_text(mask(data.title))}", "", f"生成时间：{fmt_local(data.generated_at)}", ""]
     out += [f"- **{k}**：{v}" for k, v in summary_rows(data)]
     if data.by_category:
         out += ["", "## 按类别", ""] + [f"- {category_zh(k)}：{v}" for k, v in sorted(data.by_category.items())]
@@ -58,20 +63,21 @@ def to_markdown(data: ReportData) -> str:
     if data.stage_history:
         out += ["", "## 处置经过", ""] + [
             f"- {fmt_local(h['at'])} {stage_zh(h['from'])} → {stage_zh(h['to'])}"
-            f"（{h['actor']}：{h['reason'] or '—'}）" for h in data.stage_history]
+            f"（{h['actor']}：{md_text(mask(h['reason'])) or '—'}）" for h in data.stage_history]
     if data.overdue_items:
-        out += ["", "## 逾期待办", ""] + [f"- 事件#{o['incident_id']}：{o['text']}（{o['role']}，应于 {fmt_local(o['due_at'])}）"
+        out += ["", "## 逾期待办", ""] + [f"- 事件#{o['incident_id']}：{md_text(o['text'])}（{o['role']}，应于 {fmt_local(o['due_at'])}）"
                                         for o in data.overdue_items]
     if data.top_posts:
         out += ["", "## 重点帖子", ""] + [
-            f"{n}. [{p['platform']}] {mask(p['author'])}：{mask((p['title'] or p['text'])[:80])}（互动 {p['engagement']}）"
+            f"{n}. ［{p['platform']}］ {md_text(preview(p['author'], 40))}：{md_text(preview(p['title'] or p['text'], 81))}"
+            f"（互动 {p['engagement']}）"
             for n, p in enumerate(data.top_posts, 1)]
     return "\n".join(out) + "\n"
 
 
 def to_html(data: ReportData, standalone: bool = True) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.filters.update(local=fmt_local, mask=mask, category_zh=category_zh, severity_zh=severity_zh,
+    env.filters.update(local=fmt_local, mask=mask, preview=preview, category_zh=category_zh, severity_zh=severity_zh,
                        stage_zh=stage_zh)
     return env.get_template("report_body.html").render(data=data, rows=summary_rows(data), standalone=standalone)
 
@@ -86,7 +92,7 @@ def to_docx(data: ReportData) -> bytes:
     style.font.name = "宋体"
     style.font.size = Pt(11)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
-    doc.add_heading(data.title, level=0)
+    doc.add_heading(mask(data.title), level=0)
     doc.add_paragraph(f"生成时间：{fmt_local(data.generated_at)}")
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
@@ -119,7 +125,7 @@ def to_docx(data: ReportData) -> bytes:
         doc.add_heading("处置经过", level=1)
         for h in data.stage_history:
             doc.add_paragraph(f"{fmt_local(h['at'])} {stage_zh(h['from'])} → "
-                              f"{stage_zh(h['to'])}（{h['actor']}：{h['reason'] or '—'}）", style="List Bullet")
+                              f"{stage_zh(h['to'])}（{h['actor']}：{mask(h['reason']) or '—'}）", style="List Bullet")
     if data.overdue_items:
         doc.add_heading("逾期待办", level=1)
         for o in data.overdue_items:
@@ -128,7 +134,7 @@ def to_docx(data: ReportData) -> bytes:
     if data.top_posts:
         doc.add_heading("重点帖子", level=1)
         for p in data.top_posts:
-            doc.add_paragraph(f"[{p['platform']}] {mask(p['author'])}：{mask((p['title'] or p['text'])[:120])}"
+            doc.add_paragraph(f"[{p['platform']}] {preview(p['author'], 40)}：{preview(p['title'] or p['text'], 121)}"
                               f"（互动 {p['engagement']}）", style="List Number")
     buf = io.BytesIO()
     doc.save(buf)

@@ -136,7 +136,9 @@ def _search(query: str, categories: list[str], severity_min: int | None, platfor
         result = index.search(req)
     rt.close()
     if as_json:
-        out = result.to_json()
+        from search.render import masked_json
+
+        out = masked_json(result.to_json())
         out.pop("search_after", None)
         typer.echo(json.dumps(out, ensure_ascii=False))
         return

@@ -3,6 +3,11 @@
 A term is found in the folded field (the same folding as matching); when folding kept the length,
 the original characters are marked, otherwise the folded text is. Text is HTML-escaped and
 matches wrapped in ``<em>…</em>``.
+
+Highlights are always computed on the **masked** text (``yuqing.privacy.mask_post`` over title and
+text together): masking after highlighting cannot work, because an ``<em>`` inside a number hides
+it from the masker. A search for four digits of an ID number therefore marks only what the masked
+form still shows (``530102********<em>5633</em>``) and never returns the whole number.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import html
 import re
 from typing import Any
 
+from yuqing.privacy import mask_post
 from yuqing.query import Node, normalize, terms
 
 FRAGMENT_CHARS = 60
@@ -90,9 +96,16 @@ def _split_folded(post: dict[str, Any], folded: str | None) -> dict[str, str | N
 
 
 def highlight(post: dict[str, Any], node: Node, folded: str | None = None) -> dict[str, list[str]]:
+    """Fragments per field of the masked post. ``folded`` (the stored folding of the original text) is
+    used only where masking left the text unchanged, so it always matches what is shown."""
     words = needles(node)
     out: dict[str, list[str]] = {}
+    masked = mask_post({"title": post.get("title") or "", "text": post.get("text") or ""})
     pre = _split_folded(post, folded)
+    for field in ("title", "text"):
+        if masked[field] != (post.get(field) or ""):
+            pre[field] = None
+    post = masked
     for field, whole in (("title", True), ("text", False)):
         frags = highlight_field(post.get(field), words, whole, pre[field])
         if frags:

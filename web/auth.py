@@ -53,9 +53,13 @@ PERMISSIONS: dict[str, set[Role]] = {
     "respond": {Role.responder, Role.admin},  # checklist, drafts, record response, stage changes
     "search": {Role.analyst, Role.responder, Role.admin, Role.duty},
     "export": {Role.analyst, Role.admin},
-    "unmasked": {Role.responder, Role.admin},  # may see personal data in posts
+    # 查看原文: every page and API answer is masked for every role; a role with this permission gets an
+    # explicit per-post "查看原文" action (page and API), and each such view is written to the audit log
+    "view_original": {Role.analyst, Role.admin},
     "admin": {Role.admin},
 }
+PERMISSION_ZH = {"ack": "确认告警", "respond": "处置应对", "search": "检索", "export": "导出",
+                 "view_original": "查看原文", "admin": "系统管理"}
 
 
 def can(role: str, permission: str) -> bool:

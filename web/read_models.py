@@ -1,4 +1,10 @@
-"""Read models shared by pages and the API: board rows, incident detail."""
+"""Read models shared by pages and the API: board rows, incident detail.
+
+Everything here is masked (``yuqing.exits``): incident titles, post titles and texts (masked
+together, so a name found by its cue in the body is masked in the title too), authors; a post's URL
+is kept only if it is http(s). The one way to the text as collected is :func:`original_post`, which
+the views call only for a role with ``view_original`` and only after writing the audit entry.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from yuqing.db.models import (
     StageHistoryRow,
 )
 from yuqing.domain import Stage
+from yuqing.exits import masked_post, safe_url
 from yuqing.privacy import mask
 
 OPEN_STAGES = [Stage.warning.value, Stage.response.value, Stage.aftermath.value]
@@ -81,7 +88,7 @@ def board_rows(session: Session, now: datetime) -> list[BoardRow]:
                 HeatSampleRow.incident_id.in_(ids), HeatSampleRow.at >= now - SPARKLINE_WINDOW)
                 .order_by(HeatSampleRow.at)):
             series[inc_id].append(heat)
-    rows = [BoardRow(i.id, i.title, i.category, i.severity, i.stage, i.heat, i.deadline, i.clock_started_at,
+    rows = [BoardRow(i.id, mask(i.title or ""), i.category, i.severity, i.stage, i.heat, i.deadline, i.clock_started_at,
                      i.detected_at, i.first_response_at, i.acknowledged_at is not None,
                      0 if i.acknowledged_at else unacked.get(i.id, 0), counts.get(i.id, 0), series[i.id][-24:])
              for i in incidents]
@@ -110,11 +117,11 @@ class PostView:
     reason: str
 
 
-def incident_detail(session: Session, incident_id: int, unmasked: bool) -> dict[str, Any] | None:
+def incident_detail(session: Session, incident_id: int) -> dict[str, Any] | None:
+    """The incident workspace, masked for every role (``title`` is the masked incident title)."""
     inc = session.get(IncidentRow, incident_id)
     if inc is None:
         return None
-    show = (lambda s: s or "") if unmasked else (lambda s: mask(s or ""))
     links = {ip.post_id: ip for ip in session.scalars(select(IncidentPostRow).where(
         IncidentPostRow.incident_id == incident_id))}
     posts = list(session.scalars(select(PostRow).where(PostRow.id.in_(list(links))).order_by(PostRow.published_at)))
@@ -126,7 +133,8 @@ def incident_detail(session: Session, incident_id: int, unmasked: bool) -> dict[
     views = []
     for p in posts:
         total = (p.reposts or 0) + (p.comments or 0) + (p.likes or 0)
-        views.append(PostView(p.id, p.platform, show(p.author), show(p.title), show(p.text), p.url or "",
+        shown = masked_post({"title": p.title, "text": p.text, "author": p.author})
+        views.append(PostView(p.id, p.platform, shown["author"], shown["title"], shown["text"], safe_url(p.url) or "",
                               p.published_at, p.reposts or 0, p.comments or 0, p.likes or 0,
                               total - first_eng.get(p.id, total), p.category, p.severity, links[p.id].reason))
     heat = [(h.at, h.heat) for h in session.scalars(select(HeatSampleRow).where(
@@ -148,5 +156,15 @@ def incident_detail(session: Session, incident_id: int, unmasked: bool) -> dict[
         "hot_search_rank": inc.hot_search_rank,
         "features": inc.features or {},
     }
-    return {"incident": inc, "posts": views, "heat": heat, "checklist": checklist, "stages": stages,
+    return {"incident": inc, "title": mask(inc.title or ""), "posts": views, "heat": heat, "checklist": checklist, "stages": stages,
             "responses": responses, "audit": audit, "evidence": evidence}
+
+
+def original_post(session: Session, post_id: str) -> dict[str, Any] | None:
+    """The post as collected (unmasked): only for ``view_original``, after the audit entry is written."""
+    p = session.get(PostRow, post_id)
+    if p is None:
+        return None
+    return {"id": p.id, "platform": p.platform, "author": p.author or "", "title": p.title or "",
+            "text": p.text or "", "url": safe_url(p.url), "raw_url": p.url or "",
+            "published_at": p.published_at.isoformat() if p.published_at else None}

@@ -1,4 +1,9 @@
-"""Jinja2 environment shared by the pages: Chinese labels, local time, masking."""
+"""Jinja2 environment shared by the pages: Chinese labels, local time, masking.
+
+Filters of the exits (``yuqing.exits``): ``mask``; ``preview(n)`` masks, then cuts to n characters
+(never the reverse); ``safe_url`` gives the URL only if it is http(s), else ``None`` — a page links a
+post only through it. Autoescape renders last.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from web import charts
 from yuqing.domain import Category, Severity, Stage, category_zh, severity_zh, stage_zh
+from yuqing.exits import preview, safe_url
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_duration, fmt_local, iso_shanghai
 
@@ -17,6 +23,8 @@ env.filters.update(
     local=fmt_local,
     iso=iso_shanghai,
     mask=mask,
+    preview=preview,
+    safe_url=safe_url,
     duration=fmt_duration,
     category_zh=category_zh,
     severity_zh=lambda s: severity_zh(s) if s is not None else "—",

@@ -69,13 +69,30 @@ def test_analyst_searches_and_exports_but_cannot_act(client: TestClient, web_rt:
     assert client.get("/admin").status_code == 403
 
 
-def test_responder_sees_personal_data_duty_does_not(client: TestClient, web_rt: Runtime) -> None:
+def test_originals_only_through_the_audited_view_original_action(client: TestClient, web_rt: Runtime) -> None:
     inc = _incident_id(web_rt)
-    login(client, "duty1")
-    assert "13812345678" not in client.get(f"/incidents/{inc}").text
+    for user in ("duty1", "resp1", "ana1", "admin1"):  # masked by default for every role
+        client.cookies.clear()
+        login(client, user)
+        page = client.get(f"/incidents/{inc}").text
+        assert "13812345678" not in page and "138****5678" in page, user
+        assert "13812345678" not in client.get(f"/api/incidents/{inc}").text, user
+        assert ("查看原文" in page) == (user in ("ana1", "admin1")), user
+    for user in ("duty1", "resp1"):  # no 查看原文 permission: refused, nothing audited
+        client.cookies.clear()
+        login(client, user)
+        assert client.get("/posts/original", params={"id": "w:1"}).status_code == 403
+        assert client.get("/api/posts/original", params={"id": "w:1"}).status_code == 403
     client.cookies.clear()
-    login(client, "resp1")
-    assert "13812345678" in client.get(f"/incidents/{inc}").text
+    login(client, "ana1")
+    page = client.get("/posts/original", params={"id": "w:1", "incident": inc})
+    assert page.status_code == 200 and "13812345678" in page.text and "记入操作审计" in page.text
+    assert client.get("/api/posts/original", params={"id": "w:1"}).json()["text"].count("13812345678") == 1
+    assert client.get("/api/posts/original", params={"id": "nope:0"}).status_code == 404
+    with web_rt.session() as s:
+        views = s.scalars(select(AuditRow).where(AuditRow.action == "view_original")).all()
+        assert [(a.actor, a.object_type, a.object_id, a.detail) for a in views] == [
+            ("ana1", "post", "w:1", "查看原文（网页）"), ("ana1", "post", "w:1", "查看原文（API）")]
 
 
 def test_bad_form_input_gets_message_beside_field_and_nothing_saved(client: TestClient, web_rt: Runtime) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from search.render import masked_json
 from web import actions
 from web.deps import CurrentUser, api_user, csrf_token, require, rt_of, verify_csrf
 from web.read_models import board_rows, incident_detail
@@ -54,12 +55,12 @@ def board(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, 
 @router.get("/incidents/{incident_id}")
 def incident(incident_id: int, request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     with rt_of(request).session() as s:
-        d = incident_detail(s, incident_id, unmasked=user.can("unmasked"))
+        d = incident_detail(s, incident_id)
     if d is None:
         raise HTTPException(404, f"事件 {incident_id} 不存在")
     inc = d["incident"]
     return {
-        "id": inc.id, "title": inc.title, "category": inc.category, "severity": inc.severity, "stage": inc.stage,
+        "id": inc.id, "title": d["title"], "category": inc.category, "severity": inc.severity, "stage": inc.stage,
         "heat": inc.heat, "deadline": inc.deadline.isoformat() if inc.deadline else None,
         "clock_started_at": inc.clock_started_at.isoformat() if inc.clock_started_at else None,
         "first_response_at": inc.first_response_at.isoformat() if inc.first_response_at else None,
@@ -110,7 +111,11 @@ def check_draft(body: DraftBody, user: CurrentUser = Depends(api_user)) -> dict[
     require(user, "respond")
     from playbooks.drafts import check_draft as run_check
 
-    return {"findings": [f.to_dict() for f in run_check(body.text, platform=body.platform)]}
+    findings = [f.to_dict() for f in run_check(body.text, platform=body.platform)]
+    for f in findings:  # the checker's echoes of the draft are masked like every other exit
+        if isinstance(f.get("excerpt"), str):
+            f["excerpt"] = mask(f["excerpt"])
+    return {"findings": findings}
 
 
 @router.get("/search")
@@ -119,11 +124,13 @@ def search(request: Request, size: int = 20, user: CurrentUser = Depends(api_use
     outcome = run_search(request, params_of(request), size=max(1, min(size, 500)))
     if outcome["errors"]:
         raise HTTPException(422, outcome["errors"])
-    data = outcome["result"].to_json()
-    if not user.can("unmasked"):
-        for hit in data["hits"]:
-            for key in ("text", "title", "author"):
-                if hit.get(key):
-                    hit[key] = mask(hit[key])
-            hit["highlight"] = {k: [mask(f) for f in frags] for k, frags in hit.get("highlight", {}).items()}
-    return data
+    # masked for every role (highlights are computed on masked text); originals: /api/posts/original
+    return masked_json(outcome["result"].to_json())
+
+
+@router.get("/posts/original")
+def post_original(request: Request, id: str, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
+    """查看原文: the post as collected, for view_original only; every call is written to the audit log."""
+    from web.views.incident import view_original
+
+    return view_original(request, user, id, "API")

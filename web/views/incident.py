@@ -1,4 +1,5 @@
-"""Incident workspace: posts, heat, evidence, stages, checklist, draft checker, actions, audit."""
+"""Incident workspace: posts (masked; 查看原文 for view_original, audited), heat, evidence, stages, checklist,
+draft checker, actions, notification previews, audit."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web import actions, charts
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
-from web.read_models import incident_detail
+from web.message_preview import notification_previews
+from web.read_models import incident_detail, original_post
 from web.templating import templates
+from yuqing.audit import record
 from yuqing.errors import YuqingError
 from yuqing.timeutil import fmt_local
 
@@ -20,14 +23,15 @@ def _render(request: Request, user: CurrentUser, incident_id: int, *, errors: di
             status: int = 200, error: str = "") -> Response:
     rt = rt_of(request)
     with rt.session() as s:
-        detail = incident_detail(s, incident_id, unmasked=user.can("unmasked"))
+        detail = incident_detail(s, incident_id)
+        notes = notification_previews(s, incident_id, rt.clock.now()) if detail is not None else []
     if detail is None:
         raise HTTPException(404, f"事件 {incident_id} 不存在")
     heat_svg = charts.histogram([(fmt_local(at), int(h)) for at, h in detail["heat"]][-48:], height=100,
                                 colour="#e53935")
     ctx = {"heat_svg": heat_svg, "user": user, "csrf": csrf_token(request), "now": rt.clock.now(), "errors": errors or {},
            "form": form or {}, "draft": draft, "findings": findings, "error": error,
-           "flash": request.session.pop("flash", None), **detail}
+           "flash": request.session.pop("flash", None), "notifications": notes, **detail}
     return templates.TemplateResponse(request, "incident.html", ctx, status_code=status)
 
 
@@ -83,3 +87,23 @@ async def check_draft(incident_id: int, request: Request, user: CurrentUser = De
         incident = s.get(IncidentRow, incident_id)
         findings = run_check(text, platform=platform, incident=incident)
     return _render(request, user, incident_id, draft=text, findings=findings)
+
+
+def view_original(request: Request, user: CurrentUser, post_id: str, via: str) -> dict:
+    """The post as collected, for ``view_original`` only; the view is audited before it is shown."""
+    require(user, "view_original")
+    rt = rt_of(request)
+    with rt.session() as s:
+        post = original_post(s, post_id)
+        if post is None:
+            raise HTTPException(404, f"帖子 {post_id[:80]} 不存在")
+        record(s, actor=user.username, action="view_original", object_type="post", object_id=post_id,
+               at=rt.clock.now(), detail=f"查看原文（{via}）")
+    return post
+
+
+@router.get("/posts/original", response_class=HTMLResponse, include_in_schema=False)
+def original_page(request: Request, id: str = "", incident: int | None = None,
+                  user: CurrentUser = Depends(page_user)) -> Response:
+    post = view_original(request, user, id, "网页")
+    return templates.TemplateResponse(request, "original.html", {"user": user, "post": post, "incident": incident})

@@ -23,7 +23,7 @@ from web.templating import templates
 from yuqing.db.models import SavedSearchRow
 from yuqing.domain import Category
 from yuqing.errors import YuqingError
-from yuqing.privacy import mask
+from yuqing.exits import masked_post, safe_url
 from yuqing.timeutil import parse_datetime, to_utc
 
 router = APIRouter()
@@ -130,7 +130,7 @@ def search_page(request: Request, user: CurrentUser = Depends(page_user)) -> Res
     return templates.TemplateResponse(request, "search.html", {
         "svg": _charts(outcome["result"]), "user": user, "csrf": csrf_token(request), "p": p, "result": outcome["result"], "errors": outcome["errors"],
         "saved": saved, "querystring": urlencode({k: v for k, v in p.items() if v}),
-        "kibana": kibana_link(request, p["q"]), "unmasked": user.can("unmasked"),
+        "kibana": kibana_link(request, p["q"]),
         "schemes": [s.name for s in rt_of(request).settings.keyword_schemes],
         "flash": request.session.pop("flash", None)}, status_code=400 if outcome["errors"] else 200)
 
@@ -183,12 +183,12 @@ def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Resp
             raise HTTPException(400, "；".join(outcome["errors"].values()))
         result = outcome["result"]
         for hit in result.hits:
-            post = hit.post
+            post = masked_post(hit.post)  # title and text masked together, author masked
             writer.writerow([csv_cell(cell) for cell in (
-                hit.id, post.get("platform", ""), mask(post.get("author") or ""),
-                mask(post.get("title") or ""), mask(post.get("text") or ""), post.get("published_at", ""),
+                hit.id, post.get("platform", ""), post.get("author") or "",
+                post.get("title") or "", post.get("text") or "", post.get("published_at", ""),
                 post.get("reposts", ""), post.get("comments", ""), post.get("likes", ""),
-                post.get("category", ""), post.get("severity", ""), post.get("url", ""))])
+                post.get("category", ""), post.get("severity", ""), safe_url(post.get("url")) or "")])
         written += len(result.hits)
         after = result.search_after
         if not result.hits or after is None:
