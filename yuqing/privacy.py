@@ -31,6 +31,8 @@ Guarantees of ``mask(text)``:
   therefore masked (first/last 4 kept): over-masking an id is preferred to leaking a card.
 - A name followed by ``（化名`` is a pseudonym and stays; ``X某``/``X某某`` stay; an already anonymised
   school (``长沙某小学``) keeps its place name and loses only its class number.
+- The masker cannot tell a home from an office: an institution's landline (``办公电话：0871-63123456``) and
+  an address down to the house number (``人民中路1号``, ``万达广场3号门``) are masked too (privacy first).
 - Known limit: a URL is kept whole, so a phone number written inside a URL's query stays readable.
 - ``mask_then_cut(text, limit)`` masks first and cuts afterwards, never inside a masked token or a number.
 - ``mask_fields``/``mask_post`` mask several fields of one record together, so a name found next to its cue
@@ -50,7 +52,7 @@ __all__ = ["mask", "mask_then_cut", "mask_fields", "mask_post"]
 _FW_DIGITS = {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
 _FW_DIGITS.update({ord("Ｘ"): "X", ord("ｘ"): "X", ord("x"): "X"})
 _D = "0-9０-９"  # digit class body (ASCII and full-width)
-_SEP = " \u3000\\-－–—"  # separators allowed inside a number
+_SEP = " \u3000.\\-－–—"  # separators allowed inside a number (138.1234.5678 too)
 
 
 def _ascii(s: str) -> str:
@@ -108,7 +110,7 @@ _IM = re.compile(
     r"(?<![A-Za-z])(?P<cue>微信号?|威信号?|薇信号?|[Vv]信|[Vv][Xx]|[Ww][Xx]|weixin|WeChat|wechat|[Vv](?=[ ]?[:：])|"
     r"[Qq][Qq]号?|扣扣号?|企鹅号?)"
     r"(?P<sep>(?:号码|账号|号|ID|id)?[ \t\u3000]*(?:也叫|也是|叫|是|为)?[ \t\u3000]*[:：=]?[ \t\u3000]*)"
-    r"(?P<id>[A-Za-z0-9０-９][A-Za-z0-9０-９_\-]{4,29})(?![A-Za-z0-9_\-])"
+    r"(?P<id>[A-Za-z0-9０-９Ａ-Ｚａ-ｚ][A-Za-z0-9０-９Ａ-Ｚａ-ｚ_\-]{4,29})(?![A-Za-z0-9_\-])"
 )
 
 
@@ -175,6 +177,10 @@ def _classify(groups: list[str], before: str) -> str | None:
         prefix, m = "86 ", d[2:]
     if len(m) == 11 and m[0] == "1" and m[1] in "3456789":
         return f"{prefix}{m[:3]}****{m[7:]}"
+    if groups[0] == "86" and len(groups) >= 2 and groups[1][:1] != "0":  # +86-871-65123456
+        inner = _classify(["0" + groups[1], *groups[2:]], before)
+        if inner is not None and inner.endswith("-****"):
+            return "86 " + inner
     if 10 <= n <= 12 and d[0] == "0" and d[1] != "0":
         if len(groups) >= 2 and len(groups[0]) in (3, 4) and groups[0][0] == "0":
             area = groups[0]
@@ -313,8 +319,9 @@ def _mask_addresses_by_clause(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- school + class
 _SCHOOL = re.compile(
-    r"(?P<kind>小学|中学|初中|高中|中心校|完小|附小|附中|学校|幼儿园)(?P<reads>就读|读)?"
-    r"(?P<grade>[初高][一二三]年级|[一二三四五六七八九]年级|初[一二三]|高[一二三]|[一二三四五六]年)?"
+    r"(?P<kind>小学|中学|初中|高中|中心校|完小|附小|附中|学校|幼儿园)(?P<reads>就读|读|上)?"
+    r"(?P<grade>[初高][一二三]年级|[一二三四五六七八九]年级|初[一二三]|高[一二三]|[一二三四五六]年|"
+    r"[一二三四五六](?=[（(]))?"
     r"(?P<cls>[（(]?[0-9０-９一二三四五六七八九十]{1,2}[)）]?班|[大中小]班|学前班)?"
 )
 _SCHOOL_NAME_CHAR = re.compile(r"[\u4e00-\u9fff0-9０-９]")
