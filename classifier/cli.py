@@ -124,13 +124,15 @@ def train_cmd(
     seed: int = typer.Option(13, "--seed"),
     depth: int = typer.Option(6, "--depth", min=2, max=12, help="使用编码器的前几层（共 12 层）"),
     top_layers: int = typer.Option(2, "--top-layers", min=1, max=12, help="其中顶部用 LoRA 微调的层数"),
+    feedback: list[Path] = typer.Option(None, "--feedback",
+                                        help="人工反馈文件（yuqing feedback export 的输出，可多次给出）：其标注覆盖语料、并全部用于训练"),
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from classifier.api import classifier_for, model_dir_of
     from classifier.base import base_path
     from classifier.convert import is_prepared, prepare
-    from classifier.corpus import CORPUS_DIR, by_split, load_corpus
+    from classifier.corpus import CORPUS_DIR, by_split, load_corpus, with_feedback
     from classifier.evaluate import evaluate_examples, render
     from classifier.model import TopConfig
     from classifier.model_card import write_model_card
@@ -139,6 +141,12 @@ def train_cmd(
 
     settings = _settings()
     examples, problems = load_corpus(corpus or CORPUS_DIR)
+    for path in feedback or []:
+        if not path.exists():
+            raise InputError(f"反馈文件不存在: {path}")
+    if feedback:
+        examples, more = with_feedback(examples, list(feedback))
+        problems += more
     for p in problems[:20]:
         console.print(f"[yellow]跳过[/yellow] {p}", markup=True, highlight=False)
     if not examples:

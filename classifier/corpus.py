@@ -35,6 +35,7 @@ class Example:
     post: Post
     category: int  # index into LABELS
     severity: int  # 0-4
+    split: str | None = None  # a fixed split (people's feedback trains); None: by the id hash
 
     @property
     def is_crisis(self) -> bool:
@@ -161,8 +162,24 @@ def load_corpus(directory: Path = CORPUS_DIR, real: Path | None = REAL_DIR) -> t
 def by_split(examples: list[Example]) -> dict[str, list[Example]]:
     parts: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
     for ex in examples:
-        parts[split_of(ex.post.id)].append(ex)
+        parts[ex.split or split_of(ex.post.id)].append(ex)
     return parts
+
+
+def with_feedback(examples: list[Example], files: list[Path]) -> tuple[list[Example], list[str]]:
+    """The corpus plus people's judgements (`yuqing feedback export` files): a feedback label
+    replaces the corpus label of the same post, and every feedback post trains (split ``train``),
+    so a false alarm a person dismissed is learned, never only measured."""
+    feedback: dict[str, Example] = {}
+    problems: list[str] = []
+    for file in files:
+        found, errors = read_labelled(file)
+        problems += [f"{file.name}: {e}" for e in errors]
+        for ex in found:
+            ex.split = "train"
+            feedback[ex.post.id] = ex
+    kept = [ex for ex in examples if ex.post.id not in feedback]
+    return kept + list(feedback.values()), problems
 
 
 def data_hash(examples: list[Example]) -> str:

@@ -36,3 +36,26 @@ def test_feedback_rows(runtime):
     assert rows["a"]["label_category"] == "none" and rows["a"]["label_severity"] == 0
     assert rows["b"]["label_category"] == "work" and rows["b"]["label_severity"] == 2
     assert rows["a"]["platform"] == "weibo" and rows["a"]["text"] == "帖子 a"
+
+
+def test_feedback_labels_replace_the_corpus_and_always_train(tmp_path):
+    import json
+
+    from classifier.corpus import by_split, read_labelled, split_of, with_feedback
+    from tests.classifier.conftest import FIXTURES
+
+    examples, _ = read_labelled(FIXTURES / "tiny.jsonl")
+    crisis = next(e for e in examples if e.is_crisis and split_of(e.post.id) != "train")
+    row = crisis.post.to_wire() | {"label_category": "none", "label_severity": 0}
+    extra = {"id": "fb-1", "platform": "weibo", "text": "县妇联举办反家暴宣传周活动", "label_category": "none",
+             "label_severity": 0}
+    path = tmp_path / "feedback.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n" + json.dumps(extra, ensure_ascii=False) + "\nbad\n",
+                    encoding="utf-8")
+    merged, problems = with_feedback(examples, [path])
+    assert len(problems) == 1 and "line 3" in problems[0]
+    assert len(merged) == len(examples) + 1
+    relabelled = [e for e in merged if e.post.id == crisis.post.id]
+    assert len(relabelled) == 1 and not relabelled[0].is_crisis and relabelled[0].severity == 0
+    train_ids = {e.post.id for e in by_split(merged)["train"]}
+    assert {crisis.post.id, "fb-1"} <= train_ids
