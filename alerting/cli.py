@@ -51,6 +51,7 @@ def list_cmd(
 ) -> None:
     from alerting.engine import texts
     from alerting.engine.incident_json import incident_json, list_incidents
+    from yuqing.privacy import mask
     from yuqing.timeutil import fmt_local
 
     rt = runtime()
@@ -67,7 +68,7 @@ def list_cmd(
             return
         for row in rows:
             console.print(f"#{row.id}  {texts.stage_zh(row.stage)}  {texts.category_zh(row.category)}  "
-                          f"{texts.severity_zh(row.severity)}  热度 {row.heat:.0f}  {row.title}", markup=False)
+                          f"{texts.severity_zh(row.severity)}  热度 {row.heat:.0f}  {mask(row.title or '')}", markup=False)
             console.print(f"     公开于 {fmt_local(row.clock_started_at)}；{texts.time_left(row, now)}"
                           f"{'' if row.acknowledged_at else '；未确认'}", markup=False)
     rt.close()
@@ -82,6 +83,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
     from alerting.engine import texts
     from alerting.engine.incident_json import incident_json
     from yuqing.db.models import IncidentPostRow, PostRow, ResponseRow
+    from yuqing.exits import preview
     from yuqing.privacy import mask
     from yuqing.timeutil import fmt_duration, fmt_local
 
@@ -93,7 +95,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
             obj = {**incident_json(s, inc), "severity_reason": texts.severity_reason(inc) or None}
             typer.echo(json.dumps(obj, ensure_ascii=False))
             return
-        out = [f"事件 #{inc.id}：{inc.title}",
+        out = [f"事件 #{inc.id}：{mask(inc.title or '')}",
                f"分类：{texts.category_zh(inc.category)}　等级：{texts.severity_zh(inc.severity)}"
                f"（最高 {texts.severity_zh(inc.peak_severity)}）　阶段：{texts.stage_zh(inc.stage)}",
                f"定级依据：{texts.severity_reason(inc) or '（尚未评定）'}",
@@ -107,7 +109,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
         out.append(f"确认：{inc.acknowledged_by}（{fmt_local(inc.acknowledged_at)}）" if inc.acknowledged_at
                    else "确认：尚未确认")
         if inc.dismissed_reason:
-            out.append(f"排除原因：{inc.dismissed_reason}")
+            out.append(f"排除原因：{mask(inc.dismissed_reason)}")
         out.append("阶段历史：")
         for h in inc.stages:
             out.append(f"  {fmt_local(h.at)}  {texts.stage_zh(h.from_stage) if h.from_stage else '—'} → "
@@ -122,7 +124,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
                           .where(IncidentPostRow.incident_id == inc.id).order_by(PostRow.published_at)).all()
         out.append(f"帖子（{len(posts)} 条）：")
         for post, reason in posts[:30]:
-            text = mask((post.title or post.text or "").replace("\n", " "))[:60]
+            text = preview(post.title or post.text, 61)  # mask, then cut
             out.append(f"  [{post.id}] {fmt_local(post.published_at)} {post.platform} {mask(post.author or '')}"
                        f"（{reason}）{text}")
     for line in out:
