@@ -300,3 +300,16 @@ def test_deeply_nested_config_is_a_config_error(tmp_path: Path) -> None:
     path.write_bytes(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n")
     with pytest.raises(ConfigError):
         load_settings(path, environ={})
+
+
+def test_ingest_batch_refused_by_the_database_is_retried_line_by_line(runtime: Runtime) -> None:
+    from sqlalchemy import text
+
+    with runtime.session() as s:  # the real database refuses one row (as PostgreSQL would a bad value)
+        s.execute(text("CREATE TRIGGER refuse_one BEFORE INSERT ON posts WHEN NEW.id = 'good:3' "
+                       "BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END;"))
+    stream = io.BytesIO(b"\n".join(_good(i) for i in range(8)) + b"\n")
+    report = ingest_stream(runtime, stream)
+    assert [str(e) for e in report.errors] == ["line 4: 数据库拒绝写入: refused by trigger"]
+    with runtime.session() as s:
+        assert sorted(s.scalars(select(PostRow.id))) == [f"good:{i}" for i in range(8) if i != 3]
