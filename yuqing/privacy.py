@@ -393,11 +393,11 @@ _AA_CHARS = (_GIVEN | _SURNAMES) - _AA_STOP  # doubled nicknames: 朵朵, 乐乐
 _MINOR_CUE = (
     r"小女孩|小男孩|小侄子|小侄女|女儿|儿子|孩子|小孩|女童|男童|幼童|女孩|男孩|女生|男生|学生|受害人|受害者|"
     r"被害人|当事人|申请人|来访人|求助人|求助者|侄女|侄子|外孙女|外孙|孙女|孙子|表妹|表弟|妹妹|弟弟|闺女|"
-    r"继女|继子|养女|养子|少女|少年|未成年人|留守儿童|困境儿童|患儿|其子|其女|之子|之女|长子|次子|长女|次女|幼子|幼女"
+    r"继女|继子|养女|养子|少女|少年|未成年人|儿童|患儿|其子|其女|之子|之女|长子|次子|长女|次女|幼子|幼女"
 )
 _CUE = re.compile(
-    rf"(?:{_MINOR_CUE}|她叫|他叫|她的名字叫|他的名字叫|名叫|小名叫|小名|化名|寻人：|寻人:|寻人】|寻人启事】|"
-    rf"寻女：|寻女:|寻子：|寻子:|寻儿：|寻儿:)(?:[，,]?(?:名叫|叫做|小名叫|小名|叫|是))?"
+    rf"(?:{_MINOR_CUE}|她叫|他叫|名字叫|名字是|名叫|小名叫|小名|寻人：|寻人:|寻人】|寻人启事】|"
+    rf"寻女：|寻女:|寻子：|寻子:|寻儿：|寻儿:)(?:[，,]?(?:名叫|叫做|小名叫|小名|名字叫|叫|是)|的名字叫|[，,])?"
 )
 _AGE_DIGITS = set("0123456789０１２３４５６７８９一二三四五六七八九十")
 # what may stand between a name and its age: 张小明（13岁）, 李雨泽，男，9岁, 王梓涵今年11岁
@@ -437,10 +437,23 @@ def _age(s: str) -> int:
     return _CN_NUM.get(s, 99)
 
 
-def _name_at(text: str, p: int) -> tuple[str, str] | None:
-    """(name, masked) if a person's name starts at ``p``; already-masked names give masked == name."""
+_COMPOUND_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
+                      "宇文", "司徒", "夏侯", "端木", "呼延", "独孤"}
+
+
+def _name_at(text: str, p: int, named: bool = False) -> tuple[str, str] | None:
+    """(name, masked) if a person's name starts at ``p``; already-masked names give masked == name.
+
+    ``named``: right after 叫/名叫/小名, where any doubled character (豆豆) or any surname with plain
+    characters (叫李想) is a name.
+    """
     if p >= len(text):
         return None
+    if text[p:p + 2] in _COMPOUND_SURNAMES:
+        rest = _name_at(text, p + 1, named) if text[p + 1] in _SURNAMES else None
+        given = len(rest[0]) - 1 if rest and rest[0] != rest[1] else 0
+        if given:
+            return text[p:p + 2 + given], text[p:p + 2] + "某" * given
     a = text[p]
     b = text[p + 1] if p + 1 < len(text) else ""
     c = text[p + 2] if p + 2 < len(text) else ""
@@ -462,6 +475,13 @@ def _name_at(text: str, p: int) -> tuple[str, str] | None:
             if name in _NOT_NAMES or name[:2] in _NOT_NAMES:
                 return None
             return name, name[0] + "某" * k
+    if named:
+        if b and a == b and "\u4e00" <= a <= "\u9fff" and a not in _AA_STOP:
+            return a + b, "某某"
+        for length in (3, 2):
+            hit = _plain_name(text[p:p + length])
+            if hit and len(hit[0]) == length:
+                return hit
     return None
 
 
@@ -471,7 +491,7 @@ _NOT_IN_NAMES = set("的了在是有和就不人都也很到说要去会着没�
 def _plain_name(cand: str) -> tuple[str, str] | None:
     """A surname and Chinese characters right before an age in brackets (李想（10岁）): a name even if the
     given-name characters are not in the usual list."""
-    if (len(cand) >= 2 and cand[0] in _SURNAMES and cand[1] != "某"
+    if (len(cand) >= 2 and cand[0] in _SURNAMES and "某" not in cand
             and all("\u4e00" <= ch <= "\u9fff" and ch not in _NOT_IN_NAMES for ch in cand[1:])
             and cand not in _NOT_NAMES and cand[:2] not in _NOT_NAMES):
         return cand, cand[0] + "某" * (len(cand) - 1)
@@ -489,15 +509,22 @@ def _pseudonym(text: str, end: int) -> bool:
 def _find_names(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
 
-    def add(start: int) -> None:
-        hit = _name_at(text, start)
-        if hit and hit[0] != hit[1] and not _pseudonym(text, start + len(hit[0])):
-            found[hit[0]] = hit[1]
+    def add(start: int, named: bool = False) -> None:
+        for _ in range(4):  # 孩子张子豪和李梓萱: names joined by 和/与/、/及 share the cue
+            hit = _name_at(text, start, named)
+            if not hit or _pseudonym(text, start + len(hit[0])):
+                return
+            if hit[0] != hit[1]:
+                found[hit[0]] = hit[1]
+            start += len(hit[0])
+            if text[start:start + 1] not in ("和", "与", "、", "及"):
+                return
+            start += 1
 
     for m in _CUE.finditer(text):
         if m.group(0).startswith("女儿") and m.start() and text[m.start() - 1] == "妇":
             continue  # 妇女儿童…
-        add(m.end())
+        add(m.end(), named=m.group(0).endswith(("叫", "小名", "名字是")))
     for a, after, age in _ages(text):
         j = after + (text[after:after + 1] == "半")
         if text[j:j + 1] == "的":  # 13岁的张小明
