@@ -223,3 +223,31 @@ def test_password_change_and_disable_end_sessions(app_of, sim_rt: Runtime) -> No
     again = app_of("192.0.2.1")
     login(again, "pw1", "new-password-1")
     assert again.get("/api/me").json()["username"] == "pw1"
+
+
+def test_ack_goes_back_only_to_a_page_of_this_site(client: TestClient, sim_rt: Runtime) -> None:
+    from sqlalchemy import select
+
+    from yuqing.db.models import IncidentRow
+
+    token = login(client, "duty1")
+    with sim_rt.session() as s:
+        inc = s.scalars(select(IncidentRow.id)).first()
+    for referer, expected in ((f"http://testserver/incidents/{inc}", f"/incidents/{inc}"),
+                              ("https://evil.example/incidents/1", "/"), ("//evil.example/incidents/1", "/"),
+                              (f"/incidents/{inc}", f"/incidents/{inc}"), ("javascript:alert(1)//incidents/", "/")):
+        resp = client.post(f"/incidents/{inc}/ack", data={"csrf_token": token}, headers={"referer": referer},
+                           follow_redirects=False)
+        assert resp.status_code == 303 and resp.headers["location"] == expected, referer
+
+
+def test_admin_user_toggle_needs_a_known_operation(client: TestClient, sim_rt: Runtime) -> None:
+    from yuqing.db.models import UserRow
+
+    token = login(client, "admin1")
+    resp = client.post("/admin/users/ana1/bogus", data={"csrf_token": token}, follow_redirects=False)
+    assert resp.status_code == 404
+    with sim_rt.session() as s:
+        from sqlalchemy import select
+
+        assert s.scalar(select(UserRow).where(UserRow.username == "ana1")).active

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -52,12 +52,14 @@ def preview(request: Request, q: str = "", user: CurrentUser = Depends(page_user
 
     name = request.query_params.get("scheme", "")
     params = params_of(request)
+    node = None
     if name:
-        try:
-            params["q"] = str(scheme_to_ast(rt_of(request).settings.scheme(name)))
+        try:  # the scheme's own AST: a long scheme is not held to the length limit of a typed query
+            node = scheme_to_ast(rt_of(request).settings.scheme(name))
+            params["q"] = str(node)
         except KeyError:
             params["q"] = ""
-    outcome = run_search(request, params, size=5) if params["q"] else {"result": None, "errors": {}}
+    outcome = run_search(request, params, size=5, node=node) if params["q"] else {"result": None, "errors": {}}
     return templates.TemplateResponse(request, "admin_preview.html", {"user": user, "outcome": outcome,
                                                                       "q": params["q"]})
 
@@ -92,6 +94,8 @@ async def create_user(request: Request, user: CurrentUser = Depends(page_user)) 
 @router.post("/admin/users/{username}/{op}", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 def toggle_user(username: str, op: str, request: Request, user: CurrentUser = Depends(page_user)) -> Response:
     require(user, "admin")
+    if op not in ("enable", "disable"):
+        raise HTTPException(404, f"未知操作：{op[:40]}")
     rt = rt_of(request)
     if username == user.username and op == "disable":
         request.session["flash"] = "不能停用当前登录的账户"

@@ -24,7 +24,8 @@ def _context(request: Request, user: CurrentUser) -> dict:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def board(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLResponse:
     refresh = request.query_params.get("refresh", "15000")
-    ctx = _context(request, user) | {"refresh_ms": int(refresh) if refresh.isdigit() else 15000}
+    ok = refresh.isascii() and refresh.isdigit() and len(refresh) <= 8
+    ctx = _context(request, user) | {"refresh_ms": min(max(int(refresh), 1000), 3_600_000) if ok else 15000}
     return templates.TemplateResponse(request, "board.html", ctx)
 
 
@@ -38,5 +39,15 @@ def ack(incident_id: int, request: Request, user: CurrentUser = Depends(page_use
     require(user, "ack")
     actions.run(rt_of(request), "ack", incident_id, user.username, {})
     request.session["flash"] = f"已确认事件 #{incident_id}"
-    back = request.headers.get("referer") or "/"
-    return RedirectResponse(back if "/incidents/" in back else "/", status_code=303)
+    return RedirectResponse(_back(request.headers.get("referer") or "", request), status_code=303)
+
+
+def _back(referer: str, request: Request) -> str:
+    """Back to the incident page the ack came from — only a path of this site, never another host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(referer)
+    own = not parts.netloc or parts.netloc == request.url.netloc
+    if own and parts.path.startswith("/incidents/") and "//" not in parts.path and "\\" not in parts.path:
+        return parts.path
+    return "/"

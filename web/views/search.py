@@ -61,8 +61,12 @@ def _choice(p: dict[str, str], key: str, choices: tuple[str, ...], default: str,
     return value
 
 
-def run_search(request: Request, p: dict[str, str], size: int = 50, after: list | None = None) -> dict[str, Any]:
-    """Run one search; returns {"result", "errors"} with field errors instead of raising."""
+def run_search(request: Request, p: dict[str, str], size: int = 50, after: list | None = None,
+               node: Any = None) -> dict[str, Any]:
+    """Run one search; returns {"result", "errors"} with field errors instead of raising.
+
+    ``node``: an already parsed query (a keyword scheme's AST) used instead of ``p["q"]``.
+    """
     from search import get_index
     from search.types import SearchRequest
 
@@ -94,7 +98,7 @@ def run_search(request: Request, p: dict[str, str], size: int = 50, after: list 
         errors["until"] = "结束时间必须晚于起始时间"
     if errors:
         return {"result": None, "errors": errors}
-    req = SearchRequest(query=p["q"], categories=[p["category"]] if p["category"] else [],
+    req = SearchRequest(query=node if node is not None else p["q"], categories=[p["category"]] if p["category"] else [],
                         severity_min=severity_min, platforms=[p["platform"]] if p["platform"] else [],
                         scheme=p["scheme"] or None, incident_id=incident, since=since, until=until,
                         sort=sort, size=size, search_after=after, highlight=True,  # type: ignore[arg-type]
