@@ -142,6 +142,7 @@ def _glued_to_a_code(text: str, start: int) -> bool:
 
 
 _GROUP = re.compile(r"[0-9A-Z]+")
+_MAX_DIGITS = 24
 _ID_CUE = re.compile(r"身份证|证件号|身份号")
 _CARD_CUE = re.compile(r"(?:卡号|银行卡|信用卡|储蓄卡|账号|帐号|账户|帐户|收款|转账|汇款|打款|卡)")
 _POSTID_CUE = re.compile(r"(?:微博\s*ID|微博\s*id|博文|帖子|mid|MID|订单号|单号|编号|流水号|ID|id)[:：\s]*$")
@@ -215,7 +216,11 @@ def _mask_numbers(text: str) -> str:
         changed = False
         while i < n:
             hit = None
-            for j in range(n, i, -1):
+            top, digits = i, 0  # no personal number has more than 24 digits: bounds the search
+            while top < n and digits + len(raw_groups[top]) <= _MAX_DIGITS:
+                digits += len(raw_groups[top])
+                top += 1
+            for j in range(top, i, -1):
                 cand = raw_groups[i:j]
                 ctx = before if i == 0 else before + body[:spans[i][0]]
                 masked = _classify(cand, ctx)

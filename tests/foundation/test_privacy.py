@@ -3,6 +3,8 @@ survive, mask-then-cut, fields masked together, and the planted-PII corpus (test
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.privacy.corpus import leaks, load_corpus, normalise, survives
@@ -252,6 +254,13 @@ def test_names_near_misses_survive(text: str) -> None:
 ])
 def test_ordinary_text_survives(text: str) -> None:
     assert mask(text) == text
+
+
+def test_hostile_input_stays_fast() -> None:
+    start = time.process_time()
+    for text in ("1 " * 2000, "13812345678 " * 300, "12号" * 2000, "孩子" * 2000, "小学三年级" * 1000):
+        assert isinstance(mask(text), str)
+    assert time.process_time() - start < 2.0
 
 
 # --------------------------------------------------------------------------------- mask, then cut
