@@ -157,6 +157,9 @@ def main() -> None:
               f"mean {statistics.fmean(waits) * 1000:.0f} ms")
         print(f"in `yuqing run` add up to process_interval {sched.process_interval_seconds:.0f} s + "
               f"outbox_interval {sched.outbox_interval_seconds:.0f} s of scheduling wait")
+    from bench.notification_budget import report as notification_budget
+
+    notification_budget()  # issue 16: notifications per incident-day on tl_09 (engine and gold grouping)
 
 
 if __name__ == "__main__":
