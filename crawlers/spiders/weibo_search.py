@@ -161,12 +161,10 @@ class WeiboSearchSpider(BaseSpider):
             raw = info.get("page")
             if raw in (None, "", 0, "0"):
                 return  # cardlistInfo.page null or missing: the last page
-            try:
-                next_page = int(raw)
+            try:  # the next page (2 on page 1 in the captured payloads); a value not ahead is ignored
+                next_page = max(int(raw), page + 1)
             except (TypeError, ValueError):
                 next_page = page + 1
-            if next_page <= page:
-                return
         if not entries or page >= self.max_pages or self.page_exhausted(entries):
             return
         yield scrapy.Request(self.page_url(keyword, next_page), callback=self.parse,

@@ -119,11 +119,11 @@ def test_weibo_search_real_cards_field_by_field(crawled):
     assert (long["reposts"], long["comments"], long["likes"]) == (0, 0, 0)
     extends = [r.query["id"] for r in site.requests if r.path == "/statuses/extend"]
     assert extends == ["4393264377139656"]
-    # paging: cardlistInfo.page=2 → page 2; on page 2 page=2 is not ahead → stop; since_id (timeline
-    # paging, no page) → page 2 answers {"ok":0}; page null → stop
+    # paging: cardlistInfo.page=2 → page 2; page 2 says 2 again (not ahead) → page 3 answers {"ok":0};
+    # since_id (timeline paging, no page) → page 2 answers {"ok":0}; page null → no page 2
     pages = sorted((r.query["containerid"].split("q=")[1], r.query["page"]) for r in site.requests
                    if r.path == "/api/container/getIndex")
-    assert pages == [("热巴", "1"), ("热巴", "2"), ("胡歌", "1"), ("胡歌", "2"), ("转发", "1")]
+    assert pages == [("热巴", "1"), ("热巴", "2"), ("热巴", "3"), ("胡歌", "1"), ("胡歌", "2"), ("转发", "1")]
     assert all(r.query["containerid"].startswith("100103type=61&") for r in site.requests
                if r.path == "/api/container/getIndex")  # 实时: newest first
 
