@@ -173,14 +173,15 @@ def run_set(names: tuple[str, ...], label: str, code_root: Path = ROOT, gold: bo
     return total
 
 
-def _baseline(ref: str, names: tuple[str, ...]) -> None:
+def _baseline(ref: str, names: tuple[str, ...], gold: bool = True) -> None:
     with tempfile.TemporaryDirectory(prefix="yuqing-base-") as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=ROOT, check=True,
                        capture_output=True)
         try:
             print(f"baseline: code of {ref}, same timeline files")
-            run_set(names, "base", tree)
+            for forced in (False, True) if gold else (False,):
+                run_set(names, "base", tree, gold=forced)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
 
@@ -214,7 +215,7 @@ def report(sets: str = "tl_09", baseline: str | None = None, gold: bool = True) 
             if names == ("tl_09",):
                 print(_targets(one))
     if baseline:
-        _baseline(baseline, chosen)
+        _baseline(baseline, chosen, gold)
     else:
         for name, figures in RECORDED_BASELINE.items():
             if name in chosen:
