@@ -85,14 +85,15 @@ def test_bad_lines_are_reported_and_good_lines_kept(config_file: Path, tmp_path:
     rt.close()
 
 
-def test_missing_file_and_bad_encoding_are_fatal(config_file: Path, tmp_path: Path) -> None:
+def test_missing_file_is_fatal_and_bad_encoding_rejects_only_its_line(config_file: Path, tmp_path: Path) -> None:
     _yuqing("init", config=config_file)
     proc = _yuqing("ingest", str(tmp_path / "absent.jsonl"), config=config_file)
     assert proc.returncode == 1 and "文件不存在" in proc.stderr and "Traceback" not in proc.stderr
     gbk = tmp_path / "gbk.jsonl"
-    gbk.write_bytes(_post("g:1").encode("gbk") + b"\n")
+    gbk.write_bytes(_post("g:1").encode("gbk") + b"\n" + _post("u:2").encode("utf-8") + b"\n")
     proc = _yuqing("ingest", str(gbk), config=config_file)
-    assert proc.returncode == 1 and "UTF-8" in proc.stderr
+    assert proc.returncode == 2 and "line 1: 不是 UTF-8 编码" in proc.stderr and "Traceback" not in proc.stderr
+    assert "新增 1 条" in proc.stdout
 
 
 def test_empty_file_is_fine(config_file: Path, tmp_path: Path) -> None:

@@ -53,9 +53,9 @@ def test_search_cli_end_to_end(runtime: Runtime, config_file: Path) -> None:
     table = _yuqing(config_file, "search", "家暴", "--category", "rights", "--severity-min", "3")
     assert table.returncode == 0 and "共 1 条" in table.stdout and "p01" in table.stdout
     bad = _yuqing(config_file, "search", "家暴 AND (妇联")
-    assert bad.returncode == 1 and "第 8 个字符" in bad.stderr and "左括号没有闭合" in bad.stderr
+    assert bad.returncode == 2 and "第 8 个字符" in bad.stderr and "左括号没有闭合" in bad.stderr  # usage error
     badtime = _yuqing(config_file, "search", "家暴", "--since", "昨天")
-    assert badtime.returncode == 1 and "--since" in badtime.stderr
+    assert badtime.returncode == 2 and "--since" in badtime.stderr
     doctor = _yuqing(config_file, "doctor")
     assert "检索索引（embedded）：16 条文档" in doctor.stdout
 
