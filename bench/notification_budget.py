@@ -149,6 +149,9 @@ def replay(timeline: str, work: Path, code_root: Path = ROOT, gold: bool = False
     budget.rc = proc.returncode
     if proc.returncode not in (0, 2):
         print(f"{timeline}: replay failed (rc {proc.returncode}): {proc.stderr.strip()[-400:]}", file=sys.stderr)
+    other = [e for e in proc.stderr.splitlines() if e.strip() and not e.startswith("line ")]
+    if other:  # processing errors (not refused scenario lines): the figures are not to be trusted
+        print(f"{timeline}: replay reported {len(other)} errors, first: {other[0][:200]}", file=sys.stderr)
     return budget
 
 
