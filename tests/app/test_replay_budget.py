@@ -181,3 +181,12 @@ def test_incidents_show_prints_the_severity_reason(runtime, config_file: Path) -
     assert "定级依据：最高帖文等级 2 → 2" in text.stdout
     obj = json.loads(run("--json").stdout)
     assert obj["severity"] == 2 and obj["severity_reason"] == "最高帖文等级 2 → 2"
+
+
+def test_overdue_items_fold_into_a_clock_reminder(evidence: Replayed) -> None:
+    folded = [n for n in evidence.notes if n["kind"] == "reminder" and "项处置清单事项逾期" in n["text"]]
+    assert folded and all(n["text"].startswith("【回应时限提醒】") for n in folded)
+    for n in folded:  # the items it carried are not sent again on their own within the hour
+        later = [m for m in evidence.notes if m["kind"] == "checklist_overdue" and m["incident_id"] == n["incident_id"]
+                 and timedelta(0) <= at(m["time"]) - at(n["time"]) < timedelta(hours=1)]
+        assert later == []
