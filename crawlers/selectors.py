@@ -124,11 +124,11 @@ LOGIN_URL_PATTERNS = (
 )
 # block pages served with status 200: body marker → what it is
 BLOCK_BODY_MARKERS = (
-    ("百度安全验证", "百度安全验证页"),  # <title>百度安全验证</title> (baidu news, tieba)
+    ("<title>百度安全验证</title>", "百度安全验证页"),  # the title, not the words (a search for them)
     ("seccodeRight", "搜狗验证码页"),  # weixin.sogou.com antispider form
     ("anti.min.css", "搜狗反爬页"),
     ("/antispider/util/seccode.php", "搜狗验证码页"),
-    ("Sina Visitor System", "微博访客验证页（需要登录 Cookie）"),
+    ("<title>Sina Visitor System</title>", "微博访客验证页（需要登录 Cookie）"),
 )
 BLOCK_BODY_SCAN = 65536  # bytes of a body searched for the markers
 BAN_STATUSES = {418: "HTTP 418（访问过于频繁/被拒绝）", 432: "HTTP 432（微博限流）",

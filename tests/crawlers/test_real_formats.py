@@ -278,3 +278,18 @@ def test_rss_chinese_feed_dates_are_beijing_time(crawled):
         "妇联开展维权服务进社区": "2025-06-14T10:00:00+08:00",  # RFC 822 without a zone
         "妇联发布反家暴告知书": "2025-06-13T16:45:00+08:00",  # bare "YYYY-MM-DD HH:MM:SS"
     }
+
+
+def test_block_page_markers_need_the_page_not_the_words():
+    from scrapy.http import HtmlResponse
+
+    from crawlers.middlewares import block_page_reason
+
+    def page(body: str, encoding: str = "utf-8") -> HtmlResponse:
+        return HtmlResponse("https://tieba.baidu.com/f/search/res?qw=x", body=body.encode(encoding),
+                            headers={"Content-Type": f"text/html; charset={encoding}"})
+
+    # a result page that merely mentions the words (someone searched for them) is not a block page
+    assert block_page_reason(page("<title>百度贴吧</title><div class='p_content'>百度安全验证怎么过</div>")) is None
+    assert block_page_reason(page("<title>百度安全验证</title>", "gbk")).startswith("百度安全验证页（HTTP 200）")
+    assert block_page_reason(page('<a id="seccodeRight">提交</a>')).startswith("搜狗验证码页")
