@@ -112,6 +112,8 @@ JOBS: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
     "real_hot_2023": ("real", "weibo_hot", {"base_url": "{url}/qqbot"}, {}),
     "real_hot_kabi": ("real", "weibo_hot", {"base_url": "{url}/kabi"}, {}),
     "real_tieba": ("real", "tieba", {"keywords": "核酸检测,冷门词"}, {"YUQING_NOW": "2020-08-05T20:00:00+08:00"}),
+    "real_tieba_since": ("real", "tieba", {"keywords": "核酸检测", "since": "2020-08-05T00:00:00+08:00",
+                                           "max_pages": "1"}, {"YUQING_NOW": "2020-08-05T20:00:00+08:00"}),
     "real_baidu": ("real", "baidu_news", {"keywords": "妇联"}, {}),
     "real_sogou": ("real", "sogou_weixin", {"keywords": "妇联"}, {}),
     "real_rss": ("real", "rss", {"feeds": "{url}/rss/cn-feed-cst-author-written.xml", "base_url": None}, {}),

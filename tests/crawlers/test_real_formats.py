@@ -222,6 +222,12 @@ def test_tieba_search_hits_field_by_field(crawled):
     assert result.summary.errors == {}  # the no-result page is not malformed
 
 
+def test_tieba_since_and_max_pages(crawled):
+    result, site = crawled["real_tieba_since"].result, crawled["real_tieba_since"].site
+    assert [i["id"] for i in result.items] == ["tieba:133584103476"]  # 08-04 is older than since
+    assert [r.query["pn"] for r in site.requests] == ["1"]  # max_pages=1
+
+
 def test_baidu_block_pages_pause_tieba_and_news(crawled):
     block = crawled["real_tieba_block"].result.summary
     assert block.status == "banned"
