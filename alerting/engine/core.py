@@ -44,7 +44,8 @@ def title_of(row: PostRow) -> str:
 
 
 def link(session: Session, incident: IncidentRow, row: PostRow, now: datetime, reason: str,
-         score: float | None, fp: Fingerprint | None = None, embedding: list[float] | None = None) -> None:
+         score: float | None, fp: Fingerprint | grouping.PostEvidence | None = None,
+         embedding: list[float] | None = None) -> None:
     session.add(IncidentPostRow(incident_id=incident.id, post_id=row.id, added_at=now, reason=reason, score=score))
     grouping.remember(incident, row, fp or Fingerprint.of(grouping.post_text(row)), embedding)
     when = row.published_at or row.first_seen_at
@@ -96,9 +97,9 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
         if existing is not None:  # re-queued (engagement changed): heat follows, no new alert
             report.touched.add(existing.id)
             continue
-        fp = Fingerprint.of(grouping.post_text(row))
+        fp = grouping.fingerprint(row, settings)
         match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool)
-        incident = match.incident
+        incident = grouping.apply_merges(session, match, now, settings)
         if incident is None:
             incident = open_incident(session, row, now, settings)
             pool.append(incident)

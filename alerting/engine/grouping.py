@@ -15,6 +15,13 @@ Order of evidence:
    share of the post's places/names (jieba ``ns``/``nr`` + a suffix rule) found in the incident,
    S = the embedding similarity rescaled from [0.80, 0.95] to [0, 1]. The best incident at or
    above ``engine.similarity_threshold`` wins; none ⇒ the post opens a new incident.
+
+That hand-tuned score is the ``legacy`` grouper (``engine.params.grouping: legacy``). The default,
+``model``, replaces step 2 with the fitted model of ``alerting.engine.group_model`` over the
+evidence of ``alerting.engine.evidence`` (salient terms with news IDF, character n-grams, place
+hierarchy, descriptors, time, category), candidates from the in-memory index of
+``alerting.engine.group_cache``; the incident keeps only its small state in ``features["g"]``.
+See docs/grouping.md.
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from alerting.engine import group_model
+from alerting.engine.evidence import IncidentState, PostEvidence
 from alerting.engine.features import Fingerprint
+from alerting.engine.group_cache import STATE_KEY, cache_for, state_of
 from yuqing.db.models import IncidentPostRow, IncidentRow, PostRow
 from yuqing.settings import Settings
 
@@ -42,6 +52,7 @@ class Match:
     incident: IncidentRow | None
     reason: str  # repost|near_dup|similar|opened
     score: float | None = None
+    merge: list[int] | None = None  # incidents the post shows to be the same event (model grouper)
 
 
 def expand_entities(ents: set[str]) -> set[str]:
@@ -110,8 +121,29 @@ def score(fp: Fingerprint, incident: IncidentRow, embedding: list[float] | None 
     return value
 
 
+DEFAULT_MODE = "legacy"  # until the model is measured better through the real engine
+
+
+def mode(settings: Settings) -> str:
+    """``model`` (default) or ``legacy`` (``engine.params.grouping``)."""
+    value = str(settings.engine.params.get("grouping", DEFAULT_MODE))
+    if value not in ("model", "legacy"):
+        raise ValueError(f"engine.params.grouping 无效: {value!r}（应为 model 或 legacy）")
+    return value
+
+
+def fingerprint(row: PostRow, settings: Settings) -> Fingerprint | PostEvidence:
+    """What the configured grouper compares: a legacy fingerprint or the model's evidence."""
+    if mode(settings) == "legacy":
+        return Fingerprint.of(post_text(row))
+    return PostEvidence.of(post_text(row), row.category or "", row.published_at or row.first_seen_at)
+
+
 def candidates(session: Session, when: datetime, settings: Settings) -> list[IncidentRow]:
     since = when - timedelta(days=settings.engine.group_window_days)
+    if mode(settings) == "model":
+        cache_for(session).sync(session, since)
+        return []  # the model reads its candidates from the cache's index
     return list(session.scalars(select(IncidentRow).where(
         IncidentRow.merged_into.is_(None),
         or_(IncidentRow.last_post_at.is_(None), IncidentRow.last_post_at >= since),
@@ -129,6 +161,8 @@ def find(session: Session, row: PostRow, fp: Fingerprint, settings: Settings,
                 return Match(incident, reason, 1.0)
     when = row.published_at or row.first_seen_at
     since = when - timedelta(days=settings.engine.group_window_days)
+    if isinstance(fp, PostEvidence):
+        return _find_model(session, fp, since, settings, synced=pool is not None)
     if pool is None:
         pool = candidates(session, when, settings)
     best: tuple[float, IncidentRow | None] = (-1.0, None)
@@ -143,8 +177,70 @@ def find(session: Session, row: PostRow, fp: Fingerprint, settings: Settings,
     return Match(None, "opened", None)
 
 
-def remember(incident: IncidentRow, row: PostRow, fp: Fingerprint, embedding: list[float] | None) -> None:
+def _find_model(session: Session, post: PostEvidence, since: datetime, settings: Settings, *,
+                synced: bool) -> Match:
+    cache = cache_for(session)
+    if not synced:
+        cache.sync(session, since)
+    ids = cache.index.lookup(post)
+    cands = [c for c in cache.candidates(ids) if c.last_post_at is None or c.last_post_at >= since]
+    threshold = float(settings.engine.params.get("grouping_threshold", group_model.model()["threshold"]))
+    merge_at = settings.engine.params.get("grouping_merge_threshold", group_model.model().get("merge_threshold"))
+    ranked = group_model.ranked(post, cands)
+    if not ranked or ranked[0][1] < threshold:
+        return Match(None, "opened", None)
+    incident = root_incident(session, session.get(IncidentRow, ranked[0][0]))
+    if incident is None:
+        return Match(None, "opened", None)
+    merge: list[int] = []
+    if merge_at is not None and incident.stage != "dismissed":
+        best_state = state_of(incident)
+        for other, p in ranked[1:]:
+            entry = cache.entries.get(other)
+            if p >= float(merge_at) and entry is not None and entry.stage not in ("dismissed", "closed") \
+                    and other != incident.id and group_model.mergeable(best_state, entry.state):
+                merge.append(other)
+    return Match(incident, "similar", round(ranked[0][1], 3), merge or None)
+
+
+def apply_merges(session: Session, match: Match, now: datetime, settings: Settings) -> IncidentRow | None:
+    """Fold the incidents a post bridges into the oldest of them (the model grouper only); the
+    incident the post then joins. Merging keeps the earliest incident's clock and closes the others
+    as merged (no notification), exactly as a person's merge does."""
+    if match.incident is None or not match.merge:
+        return match.incident
+    from alerting import actions
+
+    ids = sorted({match.incident.id, *match.merge})
+    target = actions.merge(session, ids[0], ids[1:], "系统（自动合并）", now, settings=settings)
+    cache = cache_for(session)
+    for source in ids[1:]:
+        cache.drop(source)
+    return target
+
+
+def _remember_model(incident: IncidentRow, row: PostRow, post: PostEvidence) -> None:
+    state = IncidentState.from_json(state_of(incident).to_json())  # a copy: the stored dict stays as read
+    state.add(post)
+    features: dict[str, Any] = dict(incident.features or {})
+    features[STATE_KEY] = state.to_json()
+    incident.features = features
+    incident._yq_state = (features, state)  # type: ignore[attr-defined]
+    session = object_session(incident)
+    if session is not None and incident.id is not None:
+        when = row.published_at or row.first_seen_at
+        times = [t for t in (incident.last_post_at, when, row.first_seen_at) if t is not None]
+        cache = cache_for(session)
+        cache.put(incident, state)
+        cache.entries[incident.id].last_post_at = max(times) if times else None
+
+
+def remember(incident: IncidentRow, row: PostRow, fp: Fingerprint | PostEvidence,
+             embedding: list[float] | None) -> None:
     """Fold a member's fingerprint into the incident's features (a new dict: JSON is not tracked)."""
+    if isinstance(fp, PostEvidence):
+        _remember_model(incident, row, fp)
+        return
     features: dict[str, Any] = dict(incident.features or {})
     members = list(features.get("members") or [])
     if len(members) < MAX_MEMBERS and all(m.get("id") != row.id for m in members):
@@ -160,14 +256,41 @@ def remember(incident: IncidentRow, row: PostRow, fp: Fingerprint, embedding: li
 
 
 def rebuild_features(session: Session, incident: IncidentRow) -> None:
-    """Recompute the fingerprint from the members (after a split or merge)."""
+    """Recompute the grouping state from the members (after a split or merge)."""
+    legacy = "members" in (incident.features or {})
     incident.features = {k: v for k, v in (incident.features or {}).items()
-                         if k not in ("members", "ents", "centroid", "n_emb")}
+                         if k not in ("members", "ents", "centroid", "n_emb", STATE_KEY)}
     rows = session.scalars(select(PostRow).join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
                            .where(IncidentPostRow.incident_id == incident.id)
                            .order_by(PostRow.published_at)).all()
     for row in rows:
-        remember(incident, row, Fingerprint.of(post_text(row)), None)
+        if legacy:
+            remember(incident, row, Fingerprint.of(post_text(row)), None)
+        else:
+            remember(incident, row, PostEvidence.of(post_text(row), row.category or "",
+                                                    row.published_at or row.first_seen_at), None)
+
+
+def _hot_model(session: Session, row: PostRow, now: datetime, settings: Settings
+               ) -> tuple[float, IncidentRow | None]:
+    """A 热搜 topic against the open incidents: the share of its term weight in the incident's terms,
+    plus 0.3 when it names a place of the incident (city level or finer)."""
+    from alerting.engine.evidence import place_relation
+
+    topic = PostEvidence.of(post_text(row), "", now)
+    cache = cache_for(session)
+    cache.sync(session, now - timedelta(days=settings.engine.group_window_days))
+    best: tuple[float, int | None] = (0.0, None)
+    for cand in cache.candidates(cache.index.lookup(topic)):
+        entry = cache.entries[cand.key]
+        if entry.stage in ("closed", "dismissed"):
+            continue
+        contained = sum(v * v for k, v in topic.terms.items() if k in cand.state.centroid)
+        depth, _ = place_relation(topic.places, list(cand.state.place_objs.values()))
+        value = contained + (0.3 if depth >= 2 else 0.0)
+        if value > best[0] or (value == best[0] and best[1] is not None and cand.key < best[1]):
+            best = (value, cand.key)
+    return best[0], (session.get(IncidentRow, best[1]) if best[1] is not None else None)
 
 
 def match_hot_search(session: Session, row: PostRow, now: datetime, settings: Settings) -> IncidentRow | None:
@@ -179,7 +302,9 @@ def match_hot_search(session: Session, row: PostRow, now: datetime, settings: Se
     except (TypeError, ValueError):
         rank = 50
     best: tuple[float, IncidentRow | None] = (0.0, None)
-    for incident in candidates(session, now, settings):
+    if mode(settings) == "model":
+        best = _hot_model(session, row, now, settings)
+    for incident in candidates(session, now, settings) if mode(settings) == "legacy" else []:
         if incident.stage in ("closed", "dismissed"):
             continue
         members = (incident.features or {}).get("members") or []
