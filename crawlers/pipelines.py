@@ -268,21 +268,28 @@ class StorePipeline(_Stage):
             return
         stats = spider.crawler.stats
         batch, self.batch = self.batch, []
+        from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+        down = (OperationalError, InterfaceError, DisconnectionError)
         try:
             results = [(batch, self._store(spider, batch))]
-        except Exception as exc:  # one bad item or the database is down: retry one by one
-            log.warning("写入数据库失败（本批 %d 条），逐条重试: %s", len(batch), _reason(exc))
+        except Exception as exc:  # one bad item, or the database is down
             results = []
-            failed = 0
-            for post in batch:
-                try:
-                    results.append(([post], self._store(spider, [post])))
-                except Exception as one:  # the feed export still has the item
-                    failed += 1
-                    stats.inc_value("yuqing/store/rejected")
-                    log.error("帖子 %s 写入数据库失败: %s", post.id, _reason(one))
-            if failed:
+            if isinstance(exc, down):  # the feed export still has the items
                 stats.inc_value("yuqing/store/errors")
+                log.error("写入数据库失败（本批 %d 条）: %s", len(batch), _reason(exc))
+            else:
+                log.warning("写入数据库失败（本批 %d 条），逐条重试: %s", len(batch), _reason(exc))
+                failed = 0
+                for post in batch:
+                    try:
+                        results.append(([post], self._store(spider, [post])))
+                    except Exception as one:  # the feed export still has the item
+                        failed += 1
+                        stats.inc_value("yuqing/store/rejected")
+                        log.error("帖子 %s 写入数据库失败: %s", post.id, _reason(one))
+                if failed:
+                    stats.inc_value("yuqing/store/errors")
         for posts, result in results:
             stats.inc_value("yuqing/store/new", result.new)
             stats.inc_value("yuqing/store/updated", result.updated)

@@ -3,6 +3,7 @@
 One bad line never costs another: malformed lines become :class:`LineError` (see
 :mod:`yuqing.validation`), and a batch the database refuses is retried one post at a time, so
 only the post that cannot be stored is reported (with its line number); the others are stored.
+A database that cannot be used at all (down, locked) is fatal: the error is raised, as before.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import IO
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
 from yuqing.domain import Post
 from yuqing.runtime import Runtime
@@ -22,6 +23,8 @@ BATCH = 500
 log = logging.getLogger(__name__)
 # What a refused insert can raise (driver errors are wrapped by SQLAlchemy; bad values may not be).
 _STORE_ERRORS = (SQLAlchemyError, ValueError, TypeError, OverflowError, UnicodeError)
+# The database itself is unusable (down, locked, wrong credentials): fatal, not one line's fault.
+_FATAL = (OperationalError, InterfaceError, DisconnectionError)
 
 
 @dataclass
@@ -49,11 +52,15 @@ def ingest_stream(rt: Runtime, stream: IO[str] | IO[bytes], source: str = "inges
             return
         try:
             store(batch)
+        except _FATAL:
+            raise
         except _STORE_ERRORS as exc:
             log.warning("批量写入失败（%d 条），逐条重试: %s", len(batch), exc)
             for number, post in batch:
                 try:
                     store([(number, post)])
+                except _FATAL:
+                    raise
                 except _STORE_ERRORS as one:
                     report.errors.append(LineError(number, f"数据库拒绝写入: {_first_line(one)}"))
         batch.clear()
