@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.web.conftest import login
 from tests.web.instance import shared_rt  # noqa: F401  (the module's one instance)
@@ -149,3 +151,14 @@ def test_fuzzed_forms_and_bodies_get_4xx_never_500(admin: tuple[TestClient, str]
     print(f"\n[fuzz web forms] inputs tried: {tried}, crashes (5xx): {len(crashes)}, statuses {dict(statuses)}")
     assert statuses[403] < tried // 4  # the fuzz reaches the views (CSRF and permissions pass)
     assert not crashes, "\n".join(map(repr, crashes))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(q=st.text(alphabet=st.sampled_from(list('()"-|& 家暴妇联ANDORNOT（）“”\t')), max_size=400),
+       since=st.one_of(st.just(""), st.dates().map(str), st.text(max_size=12)),
+       incident=st.one_of(st.just(""), st.integers(min_value=-10**30, max_value=10**30).map(str)))
+def test_generated_searches_never_500(admin: tuple[TestClient, str], q: str, since: str, incident: str) -> None:
+    client, _ = admin
+    resp = client.get("/search", params={"q": q, "since": since, "incident": incident})
+    assert resp.status_code < 500, (q, since, incident)
