@@ -101,8 +101,8 @@ def run() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-    except YuqingError as exc:
-        console_err.print(f"[red]错误：[/red]{exc}", highlight=False, markup=True)
+    except YuqingError as exc:  # plain text: a query's "[/x]" is not markup, a long reason stays one line
+        print(f"错误：{' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -20,7 +20,15 @@ ERRORS_ZH = {"malformed_response": "响应格式错误", "timeout": "超时", "r
              "pipeline_error": "处理出错", "spider_exception": "解析出错", "near_dup": "近似重复检测失败"}
 
 
-SPIDERS = ("weibo_search", "weibo_web", "weibo_hot", "baidu_news", "sogou_weixin", "rss", "web_list")
+def known_spiders() -> list[str]:
+    """Every spider's ``name``, from Scrapy's own registry (``SPIDER_MODULES`` in crawlers/settings.py):
+    a new spider module is known to `yuqing doctor` and `yuqing crawl` without being listed here."""
+    from scrapy.settings import Settings as ScrapySettings
+    from scrapy.spiderloader import SpiderLoader
+
+    from crawlers import settings as spider_settings
+
+    return sorted(SpiderLoader.from_settings(ScrapySettings({"SPIDER_MODULES": spider_settings.SPIDER_MODULES})).list())
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +48,7 @@ def check_sources(rt: Runtime) -> list[CheckResult]:
     from yuqing.timeutil import as_aware_utc, fmt_local
 
     results: list[CheckResult] = []
+    spiders = known_spiders()
     try:
         with rt.session() as session:
             states = {row.source: row for row in session.query(SourceStateRow).all()}
@@ -48,8 +57,8 @@ def check_sources(rt: Runtime) -> list[CheckResult]:
     now = rt.clock.now()
     for source in rt.settings.sources:
         name = f"数据源 {source.name}"
-        if source.spider not in SPIDERS:
-            results.append(CheckResult(name, False, f"未知的爬虫“{source.spider}”，可选：{'、'.join(SPIDERS)}"))
+        if source.spider not in spiders:
+            results.append(CheckResult(name, False, f"未知的爬虫“{source.spider}”，可选：{'、'.join(spiders)}"))
             continue
         if not source.enabled:
             results.append(CheckResult(name, True, "已停用", warning=True))

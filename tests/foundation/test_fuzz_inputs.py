@@ -314,9 +314,6 @@ def test_ingest_batch_refused_by_the_database_is_retried_line_by_line(runtime: R
         assert sorted(s.scalars(select(PostRow.id))) == [f"good:{i}" for i in range(8) if i != 3]
 
 
-@pytest.mark.xfail(strict=True, reason="app/cli.py run() prints a YuqingError through rich with markup on and "
-                   "wrapping at 80 columns: '[/x]' in a query is a MarkupError traceback, long errors break "
-                   "over lines (not this suite's file; see the hardening report)")
 def test_search_error_is_printed_as_one_plain_line(runtime: Runtime, config_file: Path) -> None:
     for query in ("(家暴 [/x]", "(家暴 AND 妇联 OR 很长的一段检索式用来测试错误信息是否会被折成好几行显示出来"):
         proc = subprocess.run([*CLI, "--config", str(config_file), "search", query], capture_output=True,
