@@ -320,3 +320,25 @@ def test_search_error_is_printed_as_one_plain_line(runtime: Runtime, config_file
                               text=True, timeout=120)
         assert "Traceback" not in proc.stderr and proc.returncode == 2
         assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1, proc.stderr
+
+
+@pytest.mark.slow  # loads the real model (torch): about 10 s on a quiet machine
+def test_classify_cli_skips_only_the_bad_lines(tmp_path: Path) -> None:
+    """`yuqing classify` end to end on the whole corpus, with the shipped model (no database)."""
+    from classifier.convert import prepare
+    from tests.conftest import write_config
+    from yuqing.settings import ROOT
+
+    prepare(ROOT / "var" / "models" / "e5-small")  # idempotent, as the classifier tests do
+    config = write_config(tmp_path, {"data_dir": str(ROOT / "var")})
+    src, dst = tmp_path / "corpus.jsonl", tmp_path / "out.jsonl"
+    bad, goods = _corpus_file(src)
+    proc = subprocess.run([*CLI, "--config", str(config), "classify", "--input", str(src), "--output", str(dst)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("line ")]) == bad
+    out = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert len(out) == goods + len(CLEANED)
+    assert all(o["category"] in {"policy", "rights", "image", "work", "emergency", "none"} for o in out)
+    assert {f"good:{i}" for i in range(len(BAD_LINES) + len(CLEANED) + 1)} <= {o["id"] for o in out}
+    print(f"\n[fuzz classify cli] inputs tried: {bad + len(CLEANED)}, crashes: 0, good lines kept: {len(out)}")
