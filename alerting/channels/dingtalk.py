@@ -16,6 +16,7 @@ from typing import Any
 from alerting import messages
 from alerting.channels.base import Note
 from alerting.channels.robot import RobotChannel
+from yuqing.exits import md_text
 
 
 def sign(timestamp_ms: int, secret: str) -> str:
@@ -40,7 +41,7 @@ def build_body(note: Note, now: datetime) -> dict[str, Any]:
         text += "\n\n" + " ".join(f"@{m}" for m in mobiles)
     return {
         "msgtype": "markdown",
-        "markdown": {"title": messages.title(note.payload)[:64], "text": text},
+        "markdown": {"title": md_text(messages.title(note.payload))[:64], "text": text},
         "at": {"atMobiles": mobiles, "isAtAll": False},
     }
 
