@@ -52,6 +52,9 @@ class ClassifierSettings(_Section):
     batch_size: int = Field(default=32, ge=1, le=1024)
     max_length: int = Field(default=128, ge=16, le=512)  # tokens per post at inference (trained with 128)
     quantize: bool = True  # the fine-tuned top layers in int8 too (the frozen lower ones always are)
+    # encoder runtime: onnx = the same cut exported once into var/ and run by ONNX Runtime int8
+    # (falls back to torch if onnxruntime is missing); torch = torch dynamic int8
+    backend: Literal["torch", "onnx"] = "torch"
 
 
 class KeywordScheme(_Section):
