@@ -114,10 +114,17 @@ def crawl(
     since: str = typer.Option(None, "--since", help="只采集此时间之后的帖子（ISO 8601）"),
     force: bool = typer.Option(False, "--force", help="忽略封禁后的暂停，强制采集"),
     output: Path = typer.Option(None, "--output", "-o", help="同时把帖子写入该目录（每个数据源一个 .jsonl）"),
+    workers: int = typer.Option(1, "--workers", "-w", min=1,
+                                help="每个数据源的采集进程数，共用一个 Redis 队列（scrapy-redis）"),
+    redis_url: str = typer.Option(None, "--redis-url",
+                                  help="共享队列的 Redis 地址（默认 crawl.redis_url 或 $YUQING_REDIS_URL；"
+                                       "都没有且 --workers 大于 1 时在本机临时启动 redis-server）"),
+    run_id: str = typer.Option(None, "--run-id", help="多台机器共同完成一次采集时，各机器使用相同的运行编号"),
 ) -> None:
     from crawlers.context import database_ready
     from crawlers.pipelines import DROP_REASONS
     from crawlers.runner import find_source, run_source
+    from crawlers.workers import configured_redis_url, run_source_workers
     from yuqing.cli.context import console, runtime
     from yuqing.errors import YuqingError
     from yuqing.timeutil import parse_datetime
@@ -138,6 +145,7 @@ def crawl(
         raise YuqingError("没有可运行的数据源：请在配置文件的 sources 中添加并启用数据源")
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
+    shared_url = redis_url or configured_redis_url(settings)
     extra = {"keywords": keywords, "since": since, "force": "1" if force else None}
     totals: dict[str, int] = {"fetched": 0, "new": 0, "updated": 0}
     dropped: dict[str, int] = {}
@@ -145,8 +153,12 @@ def crawl(
     for number, source in enumerate(chosen, start=1):
         console.print(f"[{number}/{len(chosen)}] {source.name}（{source.spider}）：采集中…", markup=False, soft_wrap=True)
         started = time.monotonic()
-        summary = run_source(settings, source.name, extra, {"YUQING_STORE": "1"},
-                             output=output / f"{source.name}.jsonl" if output else None)
+        target = output / f"{source.name}.jsonl" if output else None
+        if workers > 1 or shared_url:
+            summary = run_source_workers(settings, source.name, workers, shared_url, run_id, extra,
+                                         {"YUQING_STORE": "1"}, output=target)
+        else:
+            summary = run_source(settings, source.name, extra, {"YUQING_STORE": "1"}, output=target)
         console.print("  " + describe(summary, time.monotonic() - started), markup=False, soft_wrap=True)
         for key in totals:
             totals[key] += getattr(summary, key)

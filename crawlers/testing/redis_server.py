@@ -1,4 +1,5 @@
-"""A throw-away Debian `redis-server` on 127.0.0.1 (tests, bench): free port, temp dir, no persistence.
+"""A throw-away Debian `redis-server` on 127.0.0.1 (tests, bench, and a one-machine
+`yuqing crawl --workers N` without `crawl.redis_url`): free port, temp dir, no persistence.
 
     with RedisServer(tmp_dir) as redis_server:
         redis_server.url  # redis://127.0.0.1:PORT/0

@@ -166,3 +166,18 @@ def test_worker_settings_use_scrapy_redis_names():
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings["SCHEDULER_PERSIST"] is True and settings["REDIS_URL"] == "redis://10.0.0.5:6379/0"
     assert settings["SCHEDULER_QUEUE_KEY"] % {"spider": "tieba"} == "yuqing:r1:tieba:requests"
+
+
+def test_crawl_command_with_two_workers(forum, redis_server, runtime, config_file):
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "yuqing"), "--config", str(config_file), "crawl", "forum",
+                           "--workers", "2", "--redis-url", redis_server.url, "-k", "帖子"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "[1/1] forum（web_list）：采集中…"
+    assert lines[1].startswith("  forum：完成；获取 30 条，新增 30 条，更新 0 条"), lines[1]
+    counts = forum.counts()
+    assert len(counts) == LISTS + LISTS * PER_LIST and set(counts.values()) == {1}
+    assert _stored(runtime) == _expected(forum)
+    logs = sorted(p.name for p in (runtime.settings.data_path / "logs").glob("crawl-forum-w*.log"))
+    assert logs == ["crawl-forum-w1.log", "crawl-forum-w2.log"]
