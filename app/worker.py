@@ -20,10 +20,11 @@ engine step and the final ``done`` only touch rows that still carry it, so a wor
 claim (it stalled for a minute) never applies or finishes a post another worker has taken.
 
 Attempts are counted when a post is claimed, so a post that kills its worker outright (OOM,
-segfault, kill -9) is counted too. A retaken post (``attempts > 1``) is processed on its own, so
-a poison post takes down only itself; when a stale post has been claimed ``MAX_ATTEMPTS`` times it
-becomes ``dead`` (a dead letter, shown in 管理 with its reason, requeued from there) instead of
-being claimed again; so does a post whose engine step raised ``MAX_ATTEMPTS`` times.
+segfault, kill -9) is counted too. A post whose batch already died twice (``attempts >
+ISOLATE_AFTER``) is processed on its own, so a poison post soon takes down only itself; when a
+stale post has been claimed ``MAX_ATTEMPTS`` times it becomes ``dead`` (a dead letter, shown in
+管理 with its reason, requeued from there) instead of being claimed again; so does a post whose
+engine step raised ``MAX_ATTEMPTS`` times.
 
 A crash anywhere leaves the posts ``processing``; the next run retakes them and the engine is
 idempotent (a post joins an incident once, notifications are keyed), so nothing is counted or
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=1)  # a claim without a heartbeat for this long belongs to a dead worker
 HEARTBEAT_EVERY = timedelta(seconds=15)
 MAX_ATTEMPTS = 5
+ISOLATE_AFTER = 2  # a post claimed more often than this goes through alone (its batch died twice)
 DEAD_REASON = ("处理进程多次中断：该帖子已被认领 {n} 次仍未处理完成（进程崩溃、内存耗尽或被强制结束），"
                "已转入死信，不再自动重试；请检查后在“管理 → 死信”中重新排队")
 
@@ -404,13 +406,13 @@ def _retry_later(worker: Worker, post_id: str, exc: Exception, report: ProcessRe
 
 
 def process_batch(worker: Worker, ids: list[str], report: ProcessReport) -> None:
-    """Process claimed posts (held by ``worker.heartbeat``). Posts retaken after a crash
-    (``attempts > 1``) go one at a time, so a post that kills its worker takes down only itself."""
+    """Process claimed posts (held by ``worker.heartbeat``). Posts whose batch died twice
+    (``attempts > ISOLATE_AFTER``) go one at a time, so a post that kills its worker takes down only itself."""
     rt = worker.rt
     with rt.session() as s:
         rows = list(s.scalars(select(PostRow).where(PostRow.id.in_(ids))
                               .order_by(PostRow.first_seen_at, PostRow.id)))
-    retaken = [r.id for r in rows if (r.attempts or 0) > 1]
+    retaken = [r.id for r in rows if (r.attempts or 0) > ISOLATE_AFTER]
     if len(rows) > 1 and retaken:
         fresh = [r.id for r in rows if r.id not in retaken]
         if fresh:

@@ -1,4 +1,5 @@
-"""Administration: keyword schemes with live preview, sources and their health, roster, channels, users."""
+"""Administration: keyword schemes with live preview, sources and their health, roster, channels, users,
+dead letters (posts and notifications given up after their attempts, with 重新排队)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from web.auth import ROLE_ZH, add_user, set_active
+from web.dead_letters import dead_letters, requeue
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
 from web.templating import templates
 from yuqing.db.models import CrawlRunRow, SourceStateRow, UserRow
@@ -25,6 +27,7 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
         for run in s.scalars(select(CrawlRunRow).order_by(CrawlRunRow.started_at.desc()).limit(200)):
             runs.setdefault(run.source, run)
         users = list(s.scalars(select(UserRow).order_by(UserRow.username)))
+        dead_posts, dead_notes = dead_letters(s)
     on_duty: list[str] = []
     try:
         from alerting import roster
@@ -35,6 +38,7 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
     schemes = [(sc, str(scheme_to_ast(sc))) for sc in settings.keyword_schemes]
     return {"user": user, "csrf": csrf_token(request), "settings": settings, "schemes": schemes,
             "states": states, "runs": runs, "users": users, "roles": ROLE_ZH, "on_duty": on_duty,
+            "dead_posts": dead_posts, "dead_notes": dead_notes,
             "now": rt.clock.now(), "flash": request.session.pop("flash", None), "errors": {}, "form": {}, **extra}
 
 
@@ -104,6 +108,22 @@ def toggle_user(username: str, op: str, request: Request, user: CurrentUser = De
             set_active(s, username, op == "enable", rt.clock.now(), actor=user.username)
         request.session["flash"] = f"已{'启用' if op == 'enable' else '停用'}用户 {username}"
     return RedirectResponse("/admin#users", status_code=303)
+
+
+@router.post("/admin/dead/requeue", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+async def requeue_dead_letter(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    """重新排队: a dead post or notification back in its queue (attempts reset, audited)."""
+    require(user, "admin")
+    form = await request.form()
+    rt = rt_of(request)
+    try:
+        with rt.session() as s:
+            message = requeue(s, str(form.get("kind", "")), str(form.get("id", "")), user.username,
+                              rt.clock.now())
+    except YuqingError as exc:
+        message = str(exc)
+    request.session["flash"] = message
+    return RedirectResponse("/admin#dead", status_code=303)
 
 
 @router.post("/admin/channels/{name}/test", include_in_schema=False, dependencies=[Depends(verify_csrf)])
