@@ -8,6 +8,9 @@ three ways, each in its own process, printed side by side:
   pipelines    normalise → validate → keyword → dedupe/near-dup, no database
   + storage    the same plus batched writes to a fresh SQLite database
 
+then the detection lag (publication → stored) per source, p50/p90, on a replayed stream at the
+default settings (bench/freshness_bench.py; `--lag-only` prints just that table).
+
     .venv/bin/python bench/crawl_bench.py [--keywords 8] [--pages 25] [--cards 20]
 """
 
@@ -53,7 +56,13 @@ def main() -> None:
     parser.add_argument("--keywords", type=int, default=8)
     parser.add_argument("--pages", type=int, default=25)
     parser.add_argument("--cards", type=int, default=20)
+    parser.add_argument("--lag-only", action="store_true", help="only the detection-lag table (bench/freshness_bench.py)")
     opts = parser.parse_args()
+    from bench.freshness_bench import print_lag_report
+
+    if opts.lag_only:
+        print_lag_report()
+        return
     keywords = [f"家暴{k}" for k in range(opts.keywords)]
 
     def search(req: SiteRequest) -> Reply:
@@ -104,6 +113,7 @@ def main() -> None:
         for label, *_rest in rows[1:]:
             rate = _rest[3]
             print(f"{label}: {rate / base:.0%} of the baseline rate")
+    print_lag_report()  # detection lag per source on a replayed stream (p50/p90)
 
 
 if __name__ == "__main__":
