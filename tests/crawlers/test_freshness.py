@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawlers.freshness import (hot_keywords, lag_by_source, merge_schedules, open_incident_interval_minutes,
-                                poll_lags, quantile)
+from crawlers.freshness import (
+    hot_keywords,
+    lag_by_source,
+    merge_schedules,
+    open_incident_interval_minutes,
+    poll_lags,
+    quantile,
+)
 from yuqing.db.models import IncidentPostRow, IncidentRow
 from yuqing.domain import Post
 from yuqing.store import store_posts

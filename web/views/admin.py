@@ -3,6 +3,8 @@ dead letters (posts and notifications given up after their attempts, with 重新
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -28,6 +30,9 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
             runs.setdefault(run.source, run)
         users = list(s.scalars(select(UserRow).order_by(UserRow.username)))
         dead_posts, dead_notes = dead_letters(s)
+        from crawlers.freshness import lag_by_source  # detection lag per source, last 7 days
+
+        lags = {lag.source: lag for lag in lag_by_source(s, since=rt.clock.now() - timedelta(days=7))}
     on_duty: list[str] = []
     try:
         from alerting import roster
@@ -38,7 +43,7 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
     schemes = [(sc, str(scheme_to_ast(sc))) for sc in settings.keyword_schemes]
     return {"user": user, "csrf": csrf_token(request), "settings": settings, "schemes": schemes,
             "states": states, "runs": runs, "users": users, "roles": ROLE_ZH, "on_duty": on_duty,
-            "dead_posts": dead_posts, "dead_notes": dead_notes,
+            "dead_posts": dead_posts, "dead_notes": dead_notes, "lags": lags,
             "now": rt.clock.now(), "flash": request.session.pop("flash", None), "errors": {}, "form": {}, **extra}
 
 
