@@ -119,5 +119,29 @@ def merge_schedules(published: Sequence[datetime], start: datetime, schedules: S
     return [min(values) for values in zip(*per, strict=True)]
 
 
-__all__ = ["Lag", "hot_keywords", "lag_by_source", "merge_schedules", "open_incident_interval_minutes",
+# spiders that search by keyword (the others read fixed lists or feeds)
+KEYWORD_SEARCH_SPIDERS = ("weibo_search", "weibo_web", "baidu_news", "sogou_weixin", "tieba", "douyin")
+HOT_MAX_PAGES = 2  # newest first, stopped earlier at the newest stored post
+
+
+def hot_sources(settings: Any) -> list[str]:
+    """Enabled keyword-search sources, the ones the open-incident keywords are searched on."""
+    return [s.name for s in settings.sources if s.enabled and s.spider in KEYWORD_SEARCH_SPIDERS]
+
+
+def crawl_hot(rt: Any, limit: int = 5) -> list[Any]:
+    """One crawl of every keyword-search source for the open incidents' keywords (the scheduler
+    calls this every `open_incident_interval_minutes`). Each runs in its own process with the
+    source's own delay, cookies and ban pause; at most HOT_MAX_PAGES newest-first pages per word."""
+    from crawlers.runner import run_source
+
+    with rt.session() as session:
+        words = hot_keywords(session, rt.settings, limit=limit)
+    if not words:
+        return []
+    return [run_source(rt.settings, name, {"keywords": ",".join(words), "max_pages": HOT_MAX_PAGES})
+            for name in hot_sources(rt.settings)]
+
+
+__all__ = ["crawl_hot", "hot_sources", "Lag", "hot_keywords", "lag_by_source", "merge_schedules", "open_incident_interval_minutes",
            "poll_lags", "quantile"]

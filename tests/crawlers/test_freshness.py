@@ -73,3 +73,11 @@ def test_poll_schedule_replay():
 
 def test_open_incident_interval_default(runtime):
     assert open_incident_interval_minutes(runtime.settings) == 5
+
+
+def test_hot_crawl_targets_keyword_search_sources_and_needs_open_incidents(runtime):
+    from crawlers.freshness import crawl_hot, hot_sources
+
+    # default config: weibo_search, baidu_news, sogou_weixin enabled; weibo_hot/rss are not keyword searches
+    assert hot_sources(runtime.settings) == ["weibo_search", "baidu_news", "sogou_weixin"]
+    assert crawl_hot(runtime) == []  # no open incident: nothing is crawled
