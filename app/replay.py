@@ -28,7 +28,7 @@ from app import wiring  # noqa: F401  (the playbooks' engine hooks)
 from yuqing.errors import InputError
 from yuqing.settings import ChannelSettings, Settings, load_settings
 from yuqing.timeutil import SimClock, parse_datetime, to_utc
-from yuqing.validation import LineError, post_from_obj
+from yuqing.validation import LineError, LineRejected, loads_line, post_from_obj
 
 ACTIONS = ("ack", "advance", "respond", "dismiss", "close")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.I)
@@ -71,9 +71,9 @@ def read_scenario(stream: IO[str]) -> tuple[list[Event], list[LineError]]:
         if not line:
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(LineError(number, f"JSON 格式错误: {exc.msg}（第 {exc.colno} 列）"))
+            obj = loads_line(line)
+        except LineRejected as exc:
+            errors.append(LineError(number, str(exc)))
             continue
         if isinstance(obj, dict) and "action" in obj:
             try:

@@ -195,7 +195,7 @@ def _serve_web(rt: Runtime) -> threading.Thread:
     from web.app import create_app
 
     config = uvicorn.Config(create_app(rt), host=rt.settings.web.host, port=rt.settings.web.port,
-                            log_level="warning")
+                            log_level="warning", proxy_headers=False)  # only web.trusted_proxies are believed
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="yuqing-web", daemon=True)
     thread.start()

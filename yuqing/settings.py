@@ -345,6 +345,8 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
         raise ConfigError(f"{file}: YAML 语法错误 {where}: {getattr(exc, 'problem', exc)}",
                           file=str(file)) from None
+    except RecursionError:
+        raise ConfigError(f"{file}: YAML 嵌套过深，无法读取", file=str(file)) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: 文件不是 UTF-8 编码", file=str(file)) from None
     if raw is None:

@@ -59,7 +59,7 @@ def serve_dashboard(settings: Settings, sim_end: datetime, host: str, port: int)
     ticker = threading.Thread(target=_keep_ticking, args=(rt, stop), name="demo-tick", daemon=True)
     ticker.start()
     try:
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         stop.set()
         rt.close()

@@ -58,7 +58,7 @@ def test_duty_and_responder_workflow(page, live_server: str, web_rt: Runtime) ->
     make_posts(web_rt, [{"id": "w:99", "author": "晨报", "author_verified": True, "reposts": 5000, "comments": 900,
                          "likes": 12000, "category": "emergency", "severity": 3, "hours_ago": 1,
                          "text": "突发：临河县一幼儿园午餐后多名幼儿出现呕吐症状，已送医救治，原因正在调查"}])
-    page.wait_for_function("document.querySelectorAll('tr.incident-row').length == 2", timeout=20000)
+    page.wait_for_function("() => document.querySelectorAll('tr.incident-row').length == 2", timeout=20000)
     assert "突发事件类" in page.inner_text("#board")
     countdown = page.locator(".countdown").first.inner_text()
     assert countdown.startswith(("剩余", "已超时"))

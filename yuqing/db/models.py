@@ -269,6 +269,8 @@ class UserRow(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # raised by logout, a password change and disabling: every older session cookie stops working
+    session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditRow(Base):
