@@ -295,10 +295,11 @@ def _classify(worker: Worker, rows: list[PostRow], report: ProcessReport) -> tup
                 result[row.id] = cls
             report.classified += len(todo)
     model = worker._classifier
-    if model is not None:
+    embed = getattr(model, "embed", None)  # the demo's given labels have none: grouping uses text features
+    if embed is not None:
         crisis = [r for r in rows if r.id in result and result[r.id].category is not Category.none]
         if crisis:
-            vectors = model.embed([f"{r.title}\n{r.text}" if r.title else r.text for r in crisis])
+            vectors = embed([f"{r.title}\n{r.text}" if r.title else r.text for r in crisis])
             embeddings = {r.id: [float(x) for x in v] for r, v in zip(crisis, vectors, strict=True)}
     return result, errors, embeddings
 
