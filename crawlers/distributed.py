@@ -193,11 +193,11 @@ class LeasedScheduler(Scheduler):
         self._wake()
 
     def _wake(self) -> None:
-        """Ask the engine for the next request now: an idle Scrapy engine polls its scheduler only
-        every 5 s, and work other workers queued meanwhile would wait for it."""
+        """Ask the engine to look at its scheduler now: an idle Scrapy engine does so only every
+        5 s, so work other workers queued meanwhile, or the run's end, would wait for it."""
         slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
         nextcall = getattr(slot, "nextcall", None)
-        if nextcall is not None and len(self.queue):
+        if nextcall is not None:
             nextcall.schedule()
 
     def _on_idle(self, spider: Any) -> None:
