@@ -40,6 +40,19 @@ def chromium_path(settings: Any = None) -> str:
     return str(configured or shutil.which("chromium") or CHROMIUM)
 
 
+def browser_problem(settings: Any = None) -> str | None:
+    """Why browser-backed sources cannot run here (for `yuqing doctor`), or None."""
+    import importlib.util
+    from pathlib import Path
+
+    path = chromium_path(settings)
+    if not Path(path).exists():
+        return f"找不到 Chromium（{path}）：请安装 Debian chromium（apt-get install -y chromium，或 make browser）"
+    if importlib.util.find_spec("playwright") is None:
+        return "缺少 Python 包 playwright（pip install playwright）"
+    return None
+
+
 def cookies_for(url: str, header: str | None) -> list[dict[str, Any]]:
     """Playwright cookies from a `Cookie:` header value, scoped to the URL's host."""
     if not header:

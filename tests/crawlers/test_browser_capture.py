@@ -67,3 +67,12 @@ def test_douyin_spider_gets_items_through_the_page(signing_site, crawl, config_f
     api_calls = [r for r in signing_site.requests if r.path == SEARCH_API]
     assert len(api_calls) == 1 and signing_site.refused == 0  # the page's own signed call, accepted
     assert "sessionid=abc123" in api_calls[0].headers.get("Cookie", "")  # the cookie_env reached the browser
+
+
+def test_doctor_names_a_missing_chromium(monkeypatch):
+    from crawlers import browser
+
+    assert browser.browser_problem() is None  # this machine has Debian chromium and playwright
+    monkeypatch.setattr(browser, "chromium_path", lambda settings=None: "/nonexistent/chromium")
+    assert browser.browser_problem() == ("找不到 Chromium（/nonexistent/chromium）：请安装 Debian chromium"
+                                         "（apt-get install -y chromium，或 make browser）")
