@@ -43,7 +43,7 @@ def cache_key(base_dir: Path, model_dir: Path) -> str:
 
 
 def cache_dir(base_dir: Path, model_dir: Path) -> Path:
-    return base_dir.parent / "onnx" / cache_key(base_dir, model_dir)
+    return base_dir.resolve().parent / "onnx" / cache_key(base_dir, model_dir)
 
 
 def is_prepared(base_dir: Path, model_dir: Path) -> bool:

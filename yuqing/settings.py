@@ -54,7 +54,7 @@ class ClassifierSettings(_Section):
     quantize: bool = True  # the fine-tuned top layers in int8 too (the frozen lower ones always are)
     # encoder runtime: onnx = the same cut exported once into var/ and run by ONNX Runtime int8
     # (falls back to torch if onnxruntime is missing); torch = torch dynamic int8
-    backend: Literal["torch", "onnx"] = "torch"
+    backend: Literal["torch", "onnx"] = "onnx"
 
 
 class KeywordScheme(_Section):
