@@ -12,8 +12,9 @@ Guarantees, for every worker started with :func:`worker_settings` (same Redis UR
   key alive; the leases of a worker whose heartbeat expired go back to the queue (at least
   once: such a page may be fetched twice, and the database keeps one post per id);
 * a worker stops only when the queue is empty and no worker holds a lease, so the run ends
-  when the last page is done; the run's keys then expire (``YUQING_REDIS_KEEP_SECONDS``) so
-  a worker joining late does not crawl the run again.
+  when the last page is done; when a worker closes, the run's keys are set to expire after
+  ``YUQING_REDIS_KEEP_SECONDS`` (a day), so a worker joining late does not crawl the run again
+  and nothing is left in Redis for ever.
 
 Items go through the ordinary pipeline chain into the shared database (``crawl.db_url``).
 """
@@ -210,9 +211,11 @@ class LeasedScheduler(Scheduler):
         beat = getattr(self, "_beat", None)
         if beat is not None and beat.running:
             beat.stop()
-        if reason == "finished" and not len(self.queue) and not self.queue.leased():
+        try:  # the run's keys never outlive it by more than keep_seconds, however it ended
             self.queue.expire(self.keep_seconds)
             self.df.server.expire(self.df.key, self.keep_seconds)
+        except Exception as exc:  # Redis away at the end: nothing is lost, the keys stay
+            log.warning("分布式采集：无法设置队列过期时间：%s", exc)
         super().close(reason)
 
 

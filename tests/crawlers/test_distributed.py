@@ -128,6 +128,11 @@ def test_two_workers_share_one_queue_without_duplicate_requests(forum, redis_ser
     shares = forum.by_worker()
     assert shares["worker-A"] > 0 and shares["worker-B"] > 0, shares  # both did part of the work
     assert _stored(runtime) == _expected(forum)
+    client = redis.Redis.from_url(redis_server.url)
+    prefix = f"yuqing:{run_id}:web_list"
+    assert client.zcard(f"{prefix}:requests") == 0 and client.hlen(f"{prefix}:requests:owners") == 0
+    assert client.scard(f"{prefix}:dupefilter") == LISTS + LISTS * PER_LIST  # one fingerprint per page
+    assert 0 < client.ttl(f"{prefix}:dupefilter") <= 86400  # the run's keys expire
 
 
 def test_a_killed_worker_loses_no_page(forum, redis_server, runtime, config_file, tmp_path):
