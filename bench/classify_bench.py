@@ -333,7 +333,10 @@ def main() -> None:
     for name in names:
         for v in variants:
             rows.append(spawn(v, name, args))
-            print(f"  … {name} {v} {rows[-1]['posts_per_s']:.1f} posts/s", flush=True)
+            r = rows[-1]
+            print(f"  … {name} {v}: {r['posts_per_s']:.1f} posts/s ({r['range'][0]:.1f}–{r['range'][1]:.1f}), "
+                  f"RSS {r['peak_rss_mb']:.0f} MB, load {r['load_s']:.1f} s, deep {r.get('deep_share', '-')}, "
+                  f"dev {r.get('dev', '-')}", flush=True)
     if args.old_baseline:
         rows.append(spawn("old_baseline", "realistic", args))
     print(f"\n{'set':<11}{'variant':<14}{'posts/s':>9}{'min–max':>11}{'x fair':>8}{'deep':>6}{'load s':>8}"
