@@ -10,7 +10,9 @@ Tuning timelines only: tl_01–04, tl_07–10 (tl_05, tl_06, tl_11, tl_12 are he
    as the engine folds members) that the candidate index returns for it; label 1 when the post
    belongs to that event. Reposts are left out (they always join their original).
 2. Logistic regression on those pairs (numpy, full-batch gradient descent, L2 1e-3, positive and
-   negative pairs weighted to equal total weight).
+   negative pairs weighted to equal total weight); then a second round: the fitted model groups the
+   tuning timelines greedily (join 0.5, merge 0.6) and every (post, candidate incident) pair it
+   scores is added, labelled by the candidate's majority gold event, and the model is refit on all.
 3. Thresholds: the greedy online grouping the engine performs (``group_model.ranked`` against the
    incidents it has opened itself, with the timeline's dismiss actions; a post scoring at or above
    the merge threshold with a second compatible incident merges the two) is simulated for each
@@ -125,9 +127,13 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 4000, lr: f
 
 
 def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | None = None,
-             merge: float | None = None) -> dict[str, str]:
-    """The engine's greedy online grouping, in memory: post id → predicted incident."""
+             merge: float | None = None, record: list[tuple[list[float], int]] | None = None) -> dict[str, str]:
+    """The engine's greedy online grouping, in memory: post id → predicted incident.
+
+    ``record``: collects (features, label) for every candidate the grouping scored, label 1 when
+    the candidate's majority gold event is the post's (the pairs the model meets in use)."""
     order = {item.id: n for n, item in enumerate(items) if item.action is None}
+    gold_of = {item.id: item.event for item in items if item.action is None}
     states: dict[int, IncidentState] = {}
     last: dict[int, datetime] = {}
     cats: dict[int, str] = {}
@@ -145,6 +151,13 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
             cands = [group_model.Candidate(k, states[k], cats[k], last[k], k in dismissed)
                      for k in index.lookup(post) if (item.at - last[k]).total_seconds() <= WINDOW_HOURS * 3600]
             ranked = group_model.ranked(post, cands)
+            if record is not None and item.event:
+                for cand in cands:
+                    if group_model.allowed(post, cand):
+                        golds = [g for q, c in pred.items() if c == cand.key and (g := gold_of.get(q))]
+                        majority = max(set(golds), key=golds.count) if golds else None
+                        record.append((pair_features(post, cand.state, cand.category, cand.last_post_at),
+                                       int(majority == item.event)))
             limit = group_model.model()["threshold"] if threshold is None else threshold
             found = ranked[0] if ranked and ranked[0][1] >= limit else None
             key = found[0] if found else max(states, default=0) + 1
@@ -184,6 +197,21 @@ def main() -> None:
         x, y = pairs(data[name], ev[name])
         xs += x
         ys += y
+    x_arr, y_arr = np.array(xs), np.array(ys, dtype=float)
+    w, b = fit(x_arr, y_arr)
+    # second round: add the pairs the fitted model meets in its own greedy grouping, refit
+    first = {"features": list(FEATURES), "weights": [float(v) for v in w], "bias": b, "threshold": 0.5,
+             "merge_threshold": 0.6}
+    original = group_model.model
+    group_model.model = lambda: first  # type: ignore[assignment]
+    try:
+        seen: list[tuple[list[float], int]] = []
+        for name in TUNING:
+            simulate(data[name], ev[name], 0.5, 0.6, record=seen)
+    finally:
+        group_model.model = original  # type: ignore[assignment]
+    xs += [x for x, _ in seen]
+    ys += [y for _, y in seen]
     x_arr, y_arr = np.array(xs), np.array(ys, dtype=float)
     w, b = fit(x_arr, y_arr)
     print(f"pairs {len(ys)} (positive {int(y_arr.sum())})")

@@ -1,11 +1,16 @@
 """Pipeline benchmark: posts/s through `process()` and arrival-to-notification latency (p50/p95).
 
-    .venv/bin/python bench/pipeline_bench.py [--posts 1000] [--events 40] [--latency 100] [--classifier]
+    .venv/bin/python bench/pipeline_bench.py [--posts 1000] [--events 40] [--open 2000] [--latency 100]
+                                            [--legacy-posts 200] [--classifier]
 
 Runs in a throw-away data dir (SQLite, embedded index, one file channel). Figures printed:
 
-* throughput of pre-classified crisis posts (grouping, heat, notifications, indexing), and the
-  baseline measured in the same run: the same posts labelled ``none`` (claim, store, index, no engine);
+* throughput of pre-classified crisis posts (grouping, heat, notifications, indexing) with
+  ``--open`` incidents already open (each in its own county, with a real grouping state in
+  ``features["g"]``), for the model grouper (the default) and, as the baseline of the same run, the
+  legacy grouper with the same open incidents (``--legacy-posts`` posts: it scores every open
+  incident) and with none open; and the same posts labelled ``none`` (claim, store, index, no engine);
+  the word/character/gazetteer tables are loaded before the clock starts, as in a running worker;
 * with ``--classifier`` (and a prepared model) the same for unclassified posts through the model;
 * latency from a post's arrival (stored) to its new_incident notification written to the channel,
   when the worker and the sender run right after arrival — the service adds up to
@@ -54,7 +59,7 @@ def make_posts(n: int, events: int, start: datetime, category: str | None) -> li
     return posts
 
 
-def fresh_runtime(tmp: Path, name: str):  # type: ignore[no-untyped-def]
+def fresh_runtime(tmp: Path, name: str, grouping: str = "model"):  # type: ignore[no-untyped-def]
     import yaml
 
     from yuqing.db.migrate import upgrade
@@ -65,6 +70,8 @@ def fresh_runtime(tmp: Path, name: str):  # type: ignore[no-untyped-def]
     data["data_dir"] = str(tmp / name)
     data["channels"] = [{"name": "file", "type": "file", "path": "notifications.jsonl"}]
     data["notify"] = {**data.get("notify", {}), "quiet_hours": None}
+    data["engine"] = {**(data.get("engine") or {}), "params": {**((data.get("engine") or {}).get("params") or {}),
+                                                               "grouping": grouping}}
     cfg = tmp / f"{name}.yaml"
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     rt = Runtime(load_settings(cfg))
@@ -72,12 +79,57 @@ def fresh_runtime(tmp: Path, name: str):  # type: ignore[no-untyped-def]
     return rt
 
 
-def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = None) -> tuple[float, object]:
+def seed_open_incidents(rt, n: int, start: datetime) -> None:  # type: ignore[no-untyped-def]
+    """``n`` open incidents, one per county of the gazetteer, each with one member post and its real
+    grouping state (as ``link`` leaves it), written without alerts so the run starts from them."""
+    from alerting.engine import grouping
+    from alerting.engine.core import open_incident
+    from yuqing.db.models import IncidentPostRow, PostRow
+    from yuqing.domain import Post
+    from yuqing.places import gazetteer
+    from yuqing.store import store_posts
+
+    counties = sorted(c for c in gazetteer().names if c[4:] != "0" * 8)
+    rnd = random.Random(11)
+    objs = []
+    for i in range(n):
+        name = gazetteer().names[counties[i % len(counties)]]
+        objs.append({"id": f"open{i}", "platform": "weibo", "author": f"本地{i}",
+                     "text": f"{name}{EVENTS[i % len(EVENTS)]}{rnd.choice(TAILS)}",
+                     "published_at": (start - timedelta(hours=2, seconds=i)).isoformat(),
+                     "category": "rights", "severity": 1})
+    now = datetime.now(UTC)
+    with rt.session() as s:
+        store_posts(s, [Post.model_validate(o) for o in objs], now)
+        s.flush()
+        for o in objs:
+            row = s.get(PostRow, o["id"])
+            row.status, row.category, row.severity = "done", "rights", 1
+            incident = open_incident(s, row, now, rt.settings)
+            s.add(IncidentPostRow(incident_id=incident.id, post_id=row.id, added_at=now, reason="opened"))
+            grouping.remember(incident, row, grouping.fingerprint(row, rt.settings), None)
+            incident.last_post_at = row.published_at
+
+
+def warm(settings) -> None:  # type: ignore[no-untyped-def]
+    """Load what a running worker has loaded already (jieba, the IDF tables, the gazetteer)."""
+    from alerting.engine.evidence import PostEvidence
+    from alerting.engine.features import Fingerprint
+
+    PostEvidence.of("湖南衡阳衡南县一女子遭家暴", "rights")
+    Fingerprint.of("江西南昌一幼儿园女童坠楼")
+
+
+def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = None, *, grouping: str = "model",
+               open_incidents: int = 0, start: datetime | None = None) -> tuple[float, object]:
     from app.worker import process
     from yuqing.domain import Post
     from yuqing.store import store_posts
 
-    rt = fresh_runtime(tmp, name)
+    rt = fresh_runtime(tmp, name, grouping)
+    warm(rt.settings)
+    if open_incidents:
+        seed_open_incidents(rt, open_incidents, start or datetime.now(UTC))
     with rt.session() as s:
         store_posts(s, [Post.model_validate(p) for p in posts], datetime.now(UTC))
     began = time.perf_counter()
@@ -87,20 +139,27 @@ def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = Non
     return len(posts) / elapsed, report
 
 
-def latency(tmp: Path, n: int) -> list[float]:
+def latency(tmp: Path, n: int, open_incidents: int = 0) -> list[float]:
     from alerting.sender import send_due
     from app.worker import Worker, process
     from yuqing.domain import Post
     from yuqing.store import store_posts
 
     rt = fresh_runtime(tmp, "latency")
+    warm(rt.settings)
+    if open_incidents:
+        seed_open_incidents(rt, open_incidents, datetime.now(UTC) - timedelta(hours=1))
     worker = Worker(rt)
     out = rt.settings.data_file("notifications.jsonl")
     seen = 0
     waits: list[float] = []
     now = datetime.now(UTC)
+    from yuqing.places import gazetteer
+
+    counties = sorted((c for c in gazetteer().names if c[4:] != "0" * 8), reverse=True)
     for i, obj in enumerate(make_posts(n, n, now - timedelta(hours=1), "rights")):
-        obj["text"] = f"第{i}号事件：" + obj["text"]
+        # a new event each: a county no open incident names (the seeded ones take the first counties)
+        obj["text"] = f"第{i}号事件：{gazetteer().names[counties[i % len(counties)]]}" + obj["text"]
         arrived = time.perf_counter()
         with rt.session() as s:
             store_posts(s, [Post.model_validate(obj)], datetime.now(UTC))
@@ -126,15 +185,28 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--events", type=int, default=40)
     parser.add_argument("--latency", type=int, default=100, help="posts for the latency run")
+    parser.add_argument("--open", type=int, default=2000, help="incidents open before the run")
+    parser.add_argument("--legacy-posts", type=int, default=200, help="posts for the legacy-grouper baseline")
     parser.add_argument("--classifier", action="store_true", help="also measure with the real classifier")
     args = parser.parse_args()
     start = datetime.now(UTC) - timedelta(hours=8)
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        crisis, report = throughput(tmp, "crisis", make_posts(args.posts, args.events, start, "rights"))
+        crisis, report = throughput(tmp, "crisis", make_posts(args.posts, args.events, start, "rights"),
+                                    open_incidents=args.open, start=start)
+        print(f"process(), {args.posts} pre-classified crisis posts, {args.events} events, {args.open} incidents "
+              f"open, model grouper: {crisis:8.1f} posts/s (incidents opened {report.opened}, joined "
+              f"{report.joined}, indexed {report.indexed})")
+        n_old = min(args.posts, args.legacy_posts)
+        old, rep_old = throughput(tmp, "legacy", make_posts(n_old, args.events, start, "rights"), grouping="legacy",
+                                  open_incidents=args.open, start=start)
+        print(f"baseline, legacy grouper, {n_old} posts, {args.open} incidents open:       {old:8.1f} posts/s "
+              f"(opened {rep_old.opened}, joined {rep_old.joined})")
+        few, rep_few = throughput(tmp, "legacy-few", make_posts(args.posts, args.events, start, "rights"),
+                                  grouping="legacy")
+        print(f"baseline, legacy grouper, {args.posts} posts, no incident open before:   {few:8.1f} posts/s "
+              f"(opened {rep_few.opened}, joined {rep_few.joined})")
         base, _ = throughput(tmp, "none", make_posts(args.posts, args.events, start, "none"))
-        print(f"process(), {args.posts} pre-classified crisis posts, {args.events} events: {crisis:8.1f} posts/s "
-              f"(incidents opened {report.opened}, joined {report.joined}, indexed {report.indexed})")
         print(f"baseline, same posts labelled none (no engine):            {base:8.1f} posts/s")
         if args.classifier:
             try:
@@ -148,11 +220,12 @@ def main() -> None:
                       f"(classified {rep.classified})")
             except Exception as exc:  # model not prepared: say so, keep the other figures
                 print(f"classifier run skipped: {exc}")
-        waits = latency(tmp, args.latency)
+        waits = latency(tmp, args.latency, args.open)
         from yuqing.settings import load_settings
 
         sched = load_settings().scheduler
-        print(f"arrival → new_incident written, worker+sender run at once ({len(waits)} incidents): "
+        print(f"arrival → new_incident written, worker+sender run at once ({len(waits)} incidents, "
+              f"{args.open} open before): "
               f"p50 {pct(waits, 0.5) * 1000:.0f} ms, p95 {pct(waits, 0.95) * 1000:.0f} ms, "
               f"mean {statistics.fmean(waits) * 1000:.0f} ms")
         print(f"in `yuqing run` add up to process_interval {sched.process_interval_seconds:.0f} s + "

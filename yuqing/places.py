@@ -161,6 +161,7 @@ class _Gazetteer:
     aliases: dict[str, tuple[str, ...]]  # text form -> codes
     longest: int
     full_names: dict[str, tuple[str, ...]]  # official name -> codes
+    lengths: dict[str, tuple[int, ...]]  # first character -> alias lengths, longest first
 
 
 @lru_cache(maxsize=1)
@@ -187,8 +188,12 @@ def gazetteer() -> _Gazetteer:
     full: dict[str, list[str]] = {}
     for code, name in names.items():
         full.setdefault(name, []).append(code)
+    lengths: dict[str, set[int]] = {}
+    for alias in aliases:
+        lengths.setdefault(alias[0], set()).add(len(alias))
     return _Gazetteer(names, {k: tuple(sorted(set(v))) for k, v in aliases.items()},
-                      max(len(k) for k in aliases), {k: tuple(v) for k, v in full.items()})
+                      max(len(k) for k in aliases), {k: tuple(v) for k, v in full.items()},
+                      {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()})
 
 
 def lookup(code: str) -> Place | None:
@@ -206,7 +211,9 @@ def _scan(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
     i, n = 0, len(text)
     while i < n:
         hit = None
-        for length in range(min(g.longest, n - i), 1, -1):
+        for length in g.lengths.get(text[i], ()):
+            if i + length > n:
+                continue
             codes = g.aliases.get(text[i:i + length])
             if codes:
                 hit = (i, i + length, codes)

@@ -48,6 +48,7 @@ _INSTITUTION = re.compile(r"([\u4e00-\u9fa5]{2,10}?)(幼儿园|小学|中学|学
 _INST_STOP_PREFIX = ("一所", "一家", "一个", "该", "这所", "这家", "那所", "那家", "某", "本", "当地", "民办", "公办",
                      "附近", "县城", "乡镇", "镇上", "村里", "市里", "所在", "涉事", "我们", "孩子", "送往", "送到", "在",
                      "到", "去", "的")
+_INST_CUT = re.compile(r"[在于的了是到从向给被把和与及岁、，。\s]")
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 FEATURES = ("cos_centroid", "cos_exemplar", "shared_idf", "rare_shared", "coverage", "char_cos", "char_coverage", "place_agree", "place_fine",
@@ -82,7 +83,7 @@ def descriptors(text: str) -> set[str]:
         if job in text:
             out.add(f"job:{job}")
     for m in _INSTITUTION.finditer(text):
-        name = m.group(1)
+        name = _INST_CUT.split(m.group(1))[-1]  # 岁女童在才湾镇中心 → 才湾镇中心
         while name and name.startswith(_INST_STOP_PREFIX):
             for p in _INST_STOP_PREFIX:
                 if name.startswith(p):

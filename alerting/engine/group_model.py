@@ -36,9 +36,11 @@ from alerting.engine.evidence import (
     pair_features,
     place_relation,
 )
+from yuqing.places import RANK, contains
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "data" / "grouping_model.json"
-MAX_CANDIDATES = 40
+MAX_CANDIDATES = 25
+MAX_POSTING = 200  # a key shared by more open incidents than this says too little to rank candidates by
 PLACE_KEY_WEIGHT = 4.0  # a shared place counts as much as a rare word in the candidate ranking
 
 
@@ -91,11 +93,19 @@ def decide(post: PostEvidence, cands: list[Candidate], threshold: float | None =
 
 
 def mergeable(a: IncidentState, b: IncidentState) -> bool:
-    """Two incidents whose dominant places do not conflict (either way) may be one event."""
+    """Two incidents may be one event when their dominant places do not conflict (either way) and,
+    where both name counties (or finer), at least one pair of those is compatible: a city-level
+    incident never chains two incidents of different counties together."""
     da, db = dominant_places(a), dominant_places(b)
     _, ab = place_relation(da, db, db)
     _, ba = place_relation(db, da, da)
-    return not ab and not ba
+    if ab or ba:
+        return False
+    fine_a = [p for p in a.place_objs.values() if RANK[p.level] >= RANK["county"]]
+    fine_b = [p for p in b.place_objs.values() if RANK[p.level] >= RANK["county"]]
+    if fine_a and fine_b:
+        return any(contains(x, y) or contains(y, x) for x in fine_a for y in fine_b)
+    return True
 
 
 def post_keys(post: PostEvidence) -> dict[str, float]:
@@ -149,7 +159,10 @@ class TermIndex:
         """The ``limit`` incidents sharing the most key weight with ``post`` (ties: lower id first)."""
         score: dict[Any, float] = {}
         for k, w in post_keys(post).items():
-            for key in self.postings.get(k, ()):
+            ids = self.postings.get(k, ())
+            if len(ids) > MAX_POSTING:
+                continue
+            for key in ids:
                 score[key] = score.get(key, 0.0) + w
         ranked = sorted(score.items(), key=lambda kv: (-kv[1], str(kv[0])))
         return [k for k, _ in ranked[:limit]]
