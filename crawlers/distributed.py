@@ -36,6 +36,7 @@ from scrapy_redis.scheduler import Scheduler
 log = logging.getLogger(__name__)
 
 LEASE_META = "_yuqing_lease"
+BANNED_ELSEWHERE = "banned_elsewhere"  # finish reason of a worker stopped by another's ban
 HEARTBEAT_SECONDS = 1.0
 
 # pop the best request and lease it to ARGV[1] (one atomic step: a crash cannot lose it)
@@ -101,6 +102,7 @@ class LeasedQueue(Base):
         self.leases_key = f"{self.key}:leases"
         self.owners_key = f"{self.key}:owners"
         self.heartbeat_prefix = f"{self.key}:worker:"
+        self.banned_key = f"{self.key}:banned"
         self._pop = server.register_script(_POP)
         self._reclaim = server.register_script(_RECLAIM)
         self.mine: set[str] = set()
@@ -171,6 +173,7 @@ class LeasedScheduler(Scheduler):
         if not isinstance(self.queue, LeasedQueue):
             raise ValueError("LeasedScheduler 需要 SCHEDULER_QUEUE_CLASS = crawlers.distributed.LeasedQueue")
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._closing = False
         self.queue.worker = self.worker
         spider._lease_queue = self.queue
         self.queue.heartbeat(self.ttl_ms)
@@ -183,6 +186,7 @@ class LeasedScheduler(Scheduler):
     def _tick(self) -> None:
         try:
             self.queue.heartbeat(self.ttl_ms)
+            self._share_ban()
             back = self.queue.reclaim_dead()
         except Exception as exc:  # Redis briefly away: the next beat tries again
             log.warning("分布式采集：心跳失败：%s", exc)
@@ -192,6 +196,23 @@ class LeasedScheduler(Scheduler):
             if self.stats:
                 self.stats.inc_value("yuqing/distributed/reclaimed", back)
         self._wake()
+
+    def _share_ban(self) -> None:
+        """A ban seen by one worker stops every worker of the run (only the one that saw it records
+        the pause; the others close with reason ``banned_elsewhere``)."""
+        ctx = getattr(self.spider, "ctx", None)
+        own = getattr(ctx, "ban_reason", None)
+        if own:
+            self.queue.server.set(self.queue.banned_key, own, ex=self.keep_seconds)
+            return
+        other = self.queue.server.get(self.queue.banned_key)
+        if other and not self._closing:
+            self._closing = True
+            reason = other.decode("utf-8", "replace") if isinstance(other, bytes) else str(other)
+            log.warning("分布式采集：另一工作进程遇到封禁/验证码（%s），本进程停止", reason)
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=BANNED_ELSEWHERE))
 
     def _wake(self) -> None:
         """Ask the engine to look at its scheduler now: an idle Scrapy engine does so only every
@@ -211,6 +232,10 @@ class LeasedScheduler(Scheduler):
         beat = getattr(self, "_beat", None)
         if beat is not None and beat.running:
             beat.stop()
+        try:
+            self._share_ban()
+        except Exception as exc:
+            log.warning("分布式采集：无法通知其他工作进程封禁：%s", exc)
         try:  # the run's keys never outlive it by more than keep_seconds, however it ended
             self.queue.expire(self.keep_seconds)
             self.df.server.expire(self.df.key, self.keep_seconds)

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from crawlers.distributed import new_run_id, worker_settings
+from crawlers.distributed import BANNED_ELSEWHERE, new_run_id, worker_settings
 from crawlers.runner import find_source, run_spider
 from crawlers.state import CrawlSummary
 from yuqing.errors import InputError
@@ -41,7 +41,8 @@ def merge(source: str, summaries: list[CrawlSummary]) -> CrawlSummary:
             out.dropped[reason] = out.dropped.get(reason, 0) + count
         for reason, count in s.errors.items():
             out.errors[reason] = out.errors.get(reason, 0) + count
-        if SEVERITY.get(s.status, 3) > SEVERITY.get(out.status, 3):
+        elsewhere = s.finish_reason == BANNED_ELSEWHERE  # stopped because another worker was banned
+        if not elsewhere and SEVERITY.get(s.status, 3) > SEVERITY.get(out.status, 3):
             out.status, out.message = s.status, s.message
             out.ban_reason, out.paused_until = s.ban_reason, s.paused_until
         out.elapsed_seconds = max(out.elapsed_seconds, s.elapsed_seconds)

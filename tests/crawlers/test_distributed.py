@@ -6,6 +6,7 @@ the real SQLite one both workers write to.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -48,7 +49,9 @@ def _text(n: int) -> str:
 class Forum:
     """3 list pages × 10 threads; list page 1 waits until both workers are on the queue."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, ban_at: int | None = None) -> None:
+        self.ban_at = ban_at  # this thread answers HTTP 418 (a ban)
+        self.delay = DETAIL_DELAY
         self.site = FixtureSite()
         self.redis = redis.Redis.from_url(redis_url)
         self.lock = threading.Lock()
@@ -72,9 +75,11 @@ class Forum:
 
     def _thread(self, req: SiteRequest) -> Reply:
         n = int(req.path.split("/")[-1].split(".")[0])
+        if n == self.ban_at:
+            return Reply("访问过于频繁", 418, {"Content-Type": "text/plain; charset=utf-8"})
         body = (f'<html><body><h1>帖子{n}</h1><span class="time">2025-06-14 10:{n:02d}</span>'
                 f'<div class="content">{_text(n)}</div></body></html>')
-        return Reply(body, 200, {"Content-Type": "text/html; charset=utf-8"}, delay=DETAIL_DELAY)
+        return Reply(body, 200, {"Content-Type": "text/html; charset=utf-8"}, delay=self.delay)
 
     def counts(self) -> Counter[str]:
         return Counter(r.path for r in self.site.requests)
@@ -186,3 +191,23 @@ def test_crawl_command_with_two_workers(forum, redis_server, runtime, config_fil
     assert _stored(runtime) == _expected(forum)
     logs = sorted(p.name for p in (runtime.settings.data_path / "logs").glob("crawl-forum-w*.log"))
     assert logs == ["crawl-forum-w1.log", "crawl-forum-w2.log"]
+
+
+def test_a_ban_seen_by_one_worker_stops_all(forum, redis_server, runtime, config_file, tmp_path):
+    from crawlers.state import CrawlSummary
+    from crawlers.workers import merge
+
+    forum.ban_at = 3  # on the first list page: seen early, long before the crawl could end
+    forum.delay = 1.0  # 30 threads take ≥ 7 s at 2 × 2 connections; the ban is shared within ~1 s
+    run_id = new_run_id()
+    workers = [_worker(name, redis_server.url, run_id, config_file, tmp_path) for name in "AB"]
+    for proc in workers:
+        assert proc.wait(60) == 0
+    summaries = [CrawlSummary.from_json(json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")))
+                 for n in "AB"]
+    reasons = sorted(s.finish_reason for s in summaries)
+    assert reasons == ["banned", "banned_elsewhere"], reasons
+    merged = merge("forum", summaries)
+    assert merged.status == "banned" and "418" in (merged.ban_reason or "")
+    threads = [p for p in forum.counts() if p.startswith("/thread/")]
+    assert len(threads) <= 20, len(threads)  # both stopped: the rest of the forum was never fetched
