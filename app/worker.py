@@ -295,11 +295,10 @@ def _classify(worker: Worker, rows: list[PostRow], report: ProcessReport) -> tup
                 result[row.id] = cls
             report.classified += len(todo)
     model = worker._classifier
-    embed = getattr(model, "embed", None)  # the demo's given labels have none: grouping uses text features
-    if embed is not None:
-        crisis = [r for r in rows if r.id in result and result[r.id].category is not Category.none]
-        if crisis:
-            vectors = embed([f"{r.title}\n{r.text}" if r.title else r.text for r in crisis])
+    crisis = [r for r in rows if r.id in result and result[r.id].category is not Category.none]
+    if model is not None and crisis:
+        vectors = model.embed([f"{r.title}\n{r.text}" if r.title else r.text for r in crisis])
+        if vectors is not None:  # None: this classifier has no embeddings (grouping uses text features)
             embeddings = {r.id: [float(x) for x in v] for r, v in zip(crisis, vectors, strict=True)}
     return result, errors, embeddings
 

@@ -45,7 +45,8 @@ class PostClassifier(Protocol):
 
     def classify(self, posts: list[Post]) -> list[Classification]: ...
 
-    def embed(self, texts: list[str]) -> Sequence[Sequence[float]]: ...
+    def embed(self, texts: list[str]) -> Sequence[Sequence[float]] | None:
+        """Sentence embeddings for incident grouping, or None when the classifier has none."""
 
 
 class Classifier:

@@ -182,7 +182,7 @@ class NotifySettings(_Section):
     digest_times: list[str] = Field(default_factory=lambda: ["08:30"])
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=30, gt=0)
-    claim_timeout_seconds: float = Field(default=300, gt=0)  # a claim older than this was a dead worker
+    claim_timeout_seconds: float = Field(default=60, gt=0)  # a claim without a heartbeat this long: its worker died
     mask_personal_data: bool = True
 
 

@@ -17,6 +17,10 @@ class GivenLabels:
         self.labels = labels
         self.unknown: list[str] = []  # ids crawled that the bundled day does not know
 
+    def embed(self, texts: list[str]) -> None:
+        """Given labels carry no sentence embeddings: grouping uses the text features alone."""
+        return None
+
     def classify(self, posts: list[Post]) -> list[Classification]:
         out = []
         for post in posts:
