@@ -224,6 +224,9 @@ def _remember_model(incident: IncidentRow, row: PostRow, post: PostEvidence) -> 
     state.add(post)
     features: dict[str, Any] = dict(incident.features or {})
     features[STATE_KEY] = state.to_json()
+    # places and named institutions as plain names, the list other readers (crawlers/freshness) use
+    features["ents"] = sorted({p.name for p in state.place_objs.values()}
+                              | {d[4:] for d in state.desc if d.startswith("org:")})
     incident.features = features
     incident._yq_state = (features, state)  # type: ignore[attr-defined]
     session = object_session(incident)

@@ -55,9 +55,15 @@ def table() -> tuple[int, dict[str, int]]:
     return docs, freq
 
 
-def idf(word: str) -> float:
+@lru_cache(maxsize=1)
+def _idf_values() -> tuple[dict[str, float], float]:
     docs, freq = table()
-    return math.log((docs + 1) / (freq.get(word, 0) + 1)) + 1.0
+    return {w: math.log((docs + 1) / (f + 1)) + 1.0 for w, f in freq.items()}, math.log(docs + 1) + 1.0
+
+
+def idf(word: str) -> float:
+    values, top = _idf_values()
+    return values.get(word, top)
 
 
 def max_idf() -> float:
@@ -92,9 +98,15 @@ def char_table() -> tuple[int, dict[str, int]]:
     return docs, freq
 
 
-def char_idf(gram: str) -> float:
+@lru_cache(maxsize=1)
+def _char_values() -> tuple[dict[str, float], float]:
     docs, freq = char_table()
-    return math.log((docs + 1) / (freq.get(gram, 0) + 1)) + 1.0
+    return {g: math.log((docs + 1) / (f + 1)) + 1.0 for g, f in freq.items()}, math.log(docs + 1) + 1.0
+
+
+def char_idf(gram: str) -> float:
+    values, top = _char_values()
+    return values.get(gram, top)
 
 
 def build_chars(out: Path = CHAR_TABLE) -> int:
