@@ -35,7 +35,7 @@ KINDS: tuple[str, ...] = (
     "escalation", "re_escalation", "digest", "checklist_overdue",
 )
 # kinds that are never held back or suppressed as repeats (each is a distinct, dated event)
-UNSUPPRESSED_KINDS = frozenset({"digest"})
+UNSUPPRESSED_KINDS = frozenset({"digest", "stage_change"})  # each is a distinct event, never a repeat
 NEVER_HELD_SEVERITY = 3
 TOP_POSTS = 3
 

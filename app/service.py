@@ -109,6 +109,14 @@ def job_crawl(source: str) -> None:
 
 
 @_leading
+def job_crawl_hot() -> None:
+    """Open incidents' keywords, newest first, more often than the sources' own intervals."""
+    from crawlers.freshness import crawl_hot
+
+    crawl_hot(_rt())
+
+
+@_leading
 def job_process() -> None:
     from app.worker import Worker, process
 
@@ -167,6 +175,11 @@ def add_jobs(scheduler: Any, rt: Runtime) -> list[str]:
         if source.enabled:
             add("app.service:job_crawl", f"crawl:{source.name}", "interval",
                 minutes=source.interval_minutes, args=[source.name])
+    from crawlers.freshness import hot_sources, open_incident_interval_minutes
+
+    if hot_sources(rt.settings):
+        add("app.service:job_crawl_hot", "crawl:open_incidents", "interval",
+            minutes=open_incident_interval_minutes(rt.settings))
     hour, minute = (int(x) for x in sched.daily_report_time.split(":"))
     add("app.service:job_daily_report", "daily_report", "cron", hour=hour, minute=minute,
         timezone=rt.settings.timezone)

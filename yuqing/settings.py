@@ -230,6 +230,13 @@ class SchedulerSettings(_Section):
     daily_report_time: str = "08:30"
 
 
+class CrawlSettings(_Section):
+    # a shared scrapy-redis queue for `yuqing crawl --workers N` on several machines; a password goes only
+    # in the environment (YUQING_REDIS_URL), never in this file
+    redis_url: str | None = None
+    open_incident_interval_minutes: int = Field(default=5, ge=1)  # open incidents' keywords polled this often
+
+
 class Settings(_Section):
     database_url: str | None = None  # default: sqlite:///<data_dir>/yuqing.db
     data_dir: str = "var"
@@ -245,6 +252,7 @@ class Settings(_Section):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     playbooks_dir: str = "playbooks"
 
     # where the settings came from (not a YAML key)

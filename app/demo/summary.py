@@ -8,7 +8,8 @@ from app.demo.run import DEMO_PASSWORD, DEMO_USER, DemoResult
 from yuqing.domain import Category, Severity, Stage
 from yuqing.timeutil import fmt_local
 
-KIND_ZH = {"new_incident": "新事件", "severity_up": "等级上升", "stage_change": "阶段变化", "reminder": "时限/清单提醒",
+KIND_ZH = {"new_incident": "新事件", "severity_up": "等级上升", "stage_change": "阶段变化", "reminder": "时限提醒",
+           "checklist_overdue": "清单逾期",
            "breach": "超时", "escalation": "逐级上报", "re_escalation": "二次发酵", "digest": "汇总简报"}
 PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "news": "新闻", "wechat": "微信公众号", "rss": "RSS"}
 

@@ -86,6 +86,8 @@ def test_repeat_suppression_per_incident_and_kind(make_runtime):
     assert put(rt, "severity_up", "s2", now=T0 + timedelta(minutes=30), incident_id=a)[0].status == "suppressed"
     assert put(rt, "severity_up", "s3", now=T0 + timedelta(minutes=30), incident_id=b)[0].status == "pending"
     assert put(rt, "stage_change", "s4", now=T0 + timedelta(minutes=30), incident_id=a)[0].status == "pending"
+    # a second stage change soon after (e.g. closed 30 minutes after the response) is news, not a repeat
+    assert put(rt, "stage_change", "s4b", now=T0 + timedelta(minutes=35), incident_id=a)[0].status == "pending"
     assert put(rt, "reminder", "c1", incident_id=a, extra={"subkind": "checklist"})[0].status == "pending"
     assert put(rt, "reminder", "r1", incident_id=a)[0].status == "pending"  # different sub-kind
     assert put(rt, "severity_up", "s5", now=T0 + timedelta(minutes=61), incident_id=a)[0].status == "pending"
@@ -95,8 +97,8 @@ def test_repeat_suppression_per_incident_and_kind(make_runtime):
         assert enqueue(s, kind="severity_up", incident=row, text="升级", now=T0 + timedelta(minutes=62),
                        settings=rt.settings, dedupe_key="s6")[0].status == "pending"
     report = send_due(rt, T0 + timedelta(minutes=70))
-    assert report.sent == 7  # every row but the suppressed one
-    assert len(rt.settings.data_file("out.jsonl").read_text(encoding="utf-8").splitlines()) == 7
+    assert report.sent == 8  # every row but the suppressed one
+    assert len(rt.settings.data_file("out.jsonl").read_text(encoding="utf-8").splitlines()) == 8
 
 
 def test_quiet_hours_delay_low_severity_only(make_runtime):
