@@ -118,9 +118,14 @@ def prepare_onnx(base_dir: Path, model_dir: Path, *, force: bool = False) -> Pat
         (tmp / "encoder.fp32.onnx").unlink()
         (tmp / STAMP).write_text(json.dumps({"format": FORMAT, "key": out.name, "pad_id": pad_id,
                                              "model_dir": str(model_dir), "base_dir": str(base_dir)}))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        if out.exists() and not is_prepared(base_dir, model_dir):
+            shutil.rmtree(out)  # a half-written leftover (a finished one from a parallel export is kept)
+        if not out.exists():
+            try:
+                os.replace(tmp, out)
+            except OSError:
+                if not is_prepared(base_dir, model_dir):  # lost a race only if the winner finished
+                    raise
     except OnnxUnavailable:
         raise
     except Exception as exc:  # any export/quantisation failure: the caller falls back to torch
