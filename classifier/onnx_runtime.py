@@ -118,7 +118,7 @@ def prepare_onnx(base_dir: Path, model_dir: Path, *, force: bool = False) -> Pat
         (tmp / "encoder.fp32.onnx").unlink()
         (tmp / STAMP).write_text(json.dumps({"format": FORMAT, "key": out.name, "pad_id": pad_id,
                                              "model_dir": str(model_dir), "base_dir": str(base_dir)}))
-        if out.exists() and not is_prepared(base_dir, model_dir):
+        if out.exists() and (force or not is_prepared(base_dir, model_dir)):
             shutil.rmtree(out)  # a half-written leftover (a finished one from a parallel export is kept)
         if not out.exists():
             try:
