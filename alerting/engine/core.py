@@ -19,7 +19,7 @@ from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
 from yuqing import hooks
 from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
-from yuqing.privacy import mask_then_cut
+from yuqing.privacy import mask_post, mask_then_cut
 from yuqing.settings import Settings
 
 SAMPLE_EVERY = timedelta(minutes=10)
@@ -39,7 +39,8 @@ def is_crisis(row: PostRow) -> bool:
 def title_of(row: PostRow) -> str:
     """The incident's title: the first post's first 40 characters, masked first and then cut (the
     stored title is what every exit shows, so it never holds a cut-off ID or phone number)."""
-    text = (row.title or row.text or "").strip().replace("\n", " ")
+    shown = mask_post({"title": row.title or "", "text": row.text or ""})  # a name cued in the body is
+    text = str(shown["title"] or shown["text"] or "").strip().replace("\n", " ")  # masked in the title
     return mask_then_cut(text, 41)
 
 
