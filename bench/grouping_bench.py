@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import timedelta
 from pathlib import Path
 
@@ -98,15 +98,29 @@ def main() -> None:
     args = parser.parse_args()
     work = [(t, g) for g in (["model"] if args.simulate else args.groupers) for t in args.timelines]
     run = simulate_one if args.simulate else replay_one
+    results = []
+    by: dict[tuple[str, str], Scores] = {}
+
+    def done(result: tuple[str, str, dict, float]) -> None:
+        name, grouper, data, seconds = result
+        results.append(result)
+        by[(name, grouper)] = Scores(**data)
+        print(f"{name} {grouper:9s} {by[(name, grouper)].line()}  ({seconds:.0f} s)", flush=True)
+
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(run, work))
+            futures = {pool.submit(run, w): w for w in work}
+            for future in as_completed(futures):
+                try:
+                    done(future.result())
+                except Exception as exc:  # one failed replay: say which, keep the others
+                    print(f"{futures[future][0]} {futures[future][1]:9s} FAILED: {exc}", flush=True)
     else:
-        results = [run(w) for w in work]
-    by: dict[tuple[str, str], Scores] = {}
-    for name, grouper, data, seconds in results:
-        by[(name, grouper)] = Scores(**data)
-        print(f"{name} {grouper:9s} {by[(name, grouper)].line()}  ({seconds:.0f} s)")
+        for w in work:
+            try:
+                done(run(w))
+            except Exception as exc:
+                print(f"{w[0]} {w[1]:9s} FAILED: {exc}", flush=True)
     for grouper in sorted({g for _, g, _, _ in results}):
         for label, names in (("TUNING", TUNING), ("HELD-OUT", HELD_OUT)):
             parts = [by[(n, grouper)] for n in names if (n, grouper) in by]
