@@ -64,6 +64,18 @@ def prepare_cmd(
     what = "已转换" if converted else "已是最新，无需转换"
     console.print(f"{what}：词表 {info['vocab_size']} 个词片（{'裁剪' if info['trimmed'] else '完整'}），"
                   f"耗时 {info['seconds']} 秒。")
+    settings = _settings()
+    if settings.classifier.backend == "onnx":  # export now, so the first classification does not pay for it
+        from classifier.api import model_dir_of
+        from classifier.onnx_runtime import OnnxUnavailable, prepare_onnx
+
+        model_dir = model_dir_of(settings)
+        if (model_dir / "card.json").exists():
+            try:
+                graph = prepare_onnx(path, model_dir)
+                console.print(f"ONNX int8 推理图：{graph}")
+            except OnnxUnavailable as exc:
+                console.print(f"ONNX 未就绪（{exc}），分类将改用 torch。")
 
 
 def classify(
