@@ -200,7 +200,7 @@ def enqueue(
         "severity": severity,
         "stage": fields["stage"],
         "deadline": fields["deadline"],
-        "text": mask(text) if settings.notify.mask_personal_data else text,
+        "text": mask(text),  # always: no setting lets personal data out (seed 002)
         "title": fields["title"],
         "clock_started_at": fields.get("clock_started_at"),
         "heat": fields.get("heat", 0.0),

@@ -1,13 +1,16 @@
 """Wires the areas together where one must act on another's events without importing it.
 
 Importing this module registers the playbooks' engine hooks (checklists on stage changes, the
-advance guard and override, overdue reminders on every tick). Every entry point of the
-composition imports it: the root CLI, the worker, the scheduler service, replay and the demo.
-Registration is idempotent.
+advance guard and override, overdue reminders on every tick) and masks personal data in every log
+record (seed 002: no exit without masking, logs included). Every entry point of the composition
+imports it: the root CLI, the worker, the scheduler service, replay and the demo. Both are
+idempotent.
 """
 
 from __future__ import annotations
 
 from playbooks import engine_hooks
+from yuqing import exits
 
 engine_hooks.register()
+exits.install_log_masking()

@@ -183,7 +183,9 @@ class NotifySettings(_Section):
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=30, gt=0)
     claim_timeout_seconds: float = Field(default=60, gt=0)  # a claim without a heartbeat this long: its worker died
-    mask_personal_data: bool = True
+    # personal data is always masked at every exit; the key stays only so older files still load, and
+    # ``false`` is refused
+    mask_personal_data: Literal[True] = True
 
 
 class EngineSettings(_Section):

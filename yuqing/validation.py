@@ -31,6 +31,7 @@ import jsonschema
 from pydantic import ValidationError
 
 from yuqing.domain import Post
+from yuqing.exits import safe_url
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "post.schema.json"
 
@@ -206,6 +207,8 @@ def post_from_obj(obj: Any) -> Post:
             raise LineRejected(f"字段 {field} 无效: {_short(first['msg'])}") from None
         _check_date("published_at", post.published_at)
         _check_date("fetched_at", post.fetched_at)
+        if post.url is not None and safe_url(post.url) is None:
+            post.url = None  # only absolute http(s) links are kept (a javascript: link is never stored)
         return post
     except LineRejected:
         raise
