@@ -35,7 +35,8 @@ examples, _ = load_corpus()
 parts = by_split(examples)
 sys.path.insert(0, "bench")
 import classify_bench
-classify_bench._posts(10)
+for name in ("written", "real", "band"):
+    classify_bench.post_set(name)
 from classifier.cli import _corpus_part
 _corpus_part("test", "real")
 print(sorted(set(opened)))
