@@ -144,31 +144,7 @@ def merge(session: Session, target_id: int, source_ids: list[int], actor: str, n
     sources = [get(session, i) for i in dict.fromkeys(source_ids) if int(i) != target.id]
     if not sources:
         raise YuqingError("请至少指定一个要并入的其他事件")
-    for source in sources:
-        links = session.scalars(select(IncidentPostRow).where(IncidentPostRow.incident_id == source.id)).all()
-        have = set(session.scalars(select(IncidentPostRow.post_id).where(IncidentPostRow.incident_id == target.id)))
-        for row in links:
-            if row.post_id not in have:
-                session.add(IncidentPostRow(incident_id=target.id, post_id=row.post_id, added_at=now,
-                                            reason="manual", score=None))
-            session.delete(row)
-        source.merged_into = target.id
-        target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at) if t) \
-            if (target.last_post_at or source.last_post_at) else None
-        if source.first_response_at and (target.first_response_at is None
-                                         or source.first_response_at < target.first_response_at):
-            target.first_response_at = source.first_response_at
-            target.first_response_url = source.first_response_url
-        record(session, actor=actor, action="incident.merge", object_type="incident", object_id=source.id, at=now,
-               after={"merged_into": target.id}, detail=f"并入事件 #{target.id}")
-        if source.stage in OPEN_STAGES:
-            transition(session, source, "closed", actor=actor, now=now, settings=settings, notify=False,
-                       reason=f"并入事件 #{target.id}")
-    session.flush()
-    grouping.rebuild_features(session, target)
-    target.clock_started_at = None  # recomputed from all posts: the earliest one counts
-    core.refresh(session, target, now, settings)
-    return target
+    return core.merge_incidents(session, target, sources, actor, now, settings)
 
 
 def split(session: Session, incident_id: int, post_ids: list[str], actor: str, now: datetime,

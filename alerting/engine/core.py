@@ -15,12 +15,15 @@ from alerting.engine import clock, grouping, heat, texts
 from alerting.engine import severity as evidence
 from alerting.engine.digest import next_digest, send_due_digests
 from alerting.engine.features import Fingerprint
+from alerting.engine.group_cache import cache_for
 from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
 from yuqing import hooks
+from yuqing.audit import record
 from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
 from yuqing.privacy import mask_post, mask_then_cut
 from yuqing.settings import Settings
+from yuqing.timeutil import to_utc
 
 SAMPLE_EVERY = timedelta(minutes=10)
 
@@ -100,7 +103,7 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
             continue
         fp = grouping.fingerprint(row, settings)
         match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool)
-        incident = grouping.apply_merges(session, match, now, settings)
+        incident = apply_merges(session, match, now, settings)
         if incident is None:
             incident = open_incident(session, row, now, settings)
             pool.append(incident)
@@ -194,3 +197,54 @@ def next_due(session: Session, now: datetime, settings: Settings) -> datetime | 
     due.append(next_digest(settings, now))
     due = [d for d in due if d is not None]
     return min(due) if due else None
+
+
+def merge_incidents(session: Session, target: IncidentRow, sources: list[IncidentRow], actor: str, now: datetime,
+                    settings: Settings) -> IncidentRow:
+    """Fold ``sources`` into ``target``: their posts move, each source is kept marked merged (closed,
+    no notification), the earliest first response counts, and the target's clock is recomputed from
+    all posts. The one merge of the engine: a person's (alerting.actions.merge) and the grouper's."""
+    for source in sources:
+        links = session.scalars(select(IncidentPostRow).where(IncidentPostRow.incident_id == source.id)).all()
+        have = set(session.scalars(select(IncidentPostRow.post_id).where(IncidentPostRow.incident_id == target.id)))
+        for row in links:
+            if row.post_id not in have:
+                session.add(IncidentPostRow(incident_id=target.id, post_id=row.post_id, added_at=now,
+                                            reason="manual", score=None))
+            session.delete(row)
+        source.merged_into = target.id
+        target.last_post_at = max(t for t in (target.last_post_at, source.last_post_at) if t) \
+            if (target.last_post_at or source.last_post_at) else None
+        if source.first_response_at and (target.first_response_at is None
+                                         or source.first_response_at < target.first_response_at):
+            target.first_response_at = source.first_response_at
+            target.first_response_url = source.first_response_url
+        record(session, actor=actor, action="incident.merge", object_type="incident", object_id=source.id, at=now,
+               after={"merged_into": target.id}, detail=f"并入事件 #{target.id}")
+        if source.stage in OPEN_STAGES:
+            transition(session, source, "closed", actor=actor, now=now, settings=settings, notify=False,
+                       reason=f"并入事件 #{target.id}")
+    session.flush()
+    grouping.rebuild_features(session, target)
+    target.clock_started_at = None  # recomputed from all posts: the earliest one counts
+    refresh(session, target, now, settings)
+    return target
+
+
+def apply_merges(session: Session, match: grouping.Match, now: datetime, settings: Settings) -> IncidentRow | None:
+    """Fold the incidents a post bridges into the oldest of them (the model grouper only); the
+    incident the post then joins. Merging keeps the earliest incident's clock and closes the others
+    as merged (no notification), exactly as a person's merge does."""
+    if match.incident is None or not match.merge:
+        return match.incident
+    ids = sorted({match.incident.id, *match.merge})
+    rows = [session.get(IncidentRow, i) for i in ids]
+    live = [row for row in rows if row is not None and row.merged_into is None]
+    if len(live) < 2 or live[0].id != ids[0]:
+        return match.incident
+    target, sources = live[0], live[1:]
+    target = merge_incidents(session, target, sources, "系统（自动合并）", to_utc(now), settings)
+    cache = cache_for(session)
+    for source in ids[1:]:
+        cache.drop(source)
+    return target

@@ -203,22 +203,6 @@ def _find_model(session: Session, post: PostEvidence, since: datetime, settings:
     return Match(incident, "similar", round(ranked[0][1], 3), merge or None)
 
 
-def apply_merges(session: Session, match: Match, now: datetime, settings: Settings) -> IncidentRow | None:
-    """Fold the incidents a post bridges into the oldest of them (the model grouper only); the
-    incident the post then joins. Merging keeps the earliest incident's clock and closes the others
-    as merged (no notification), exactly as a person's merge does."""
-    if match.incident is None or not match.merge:
-        return match.incident
-    from alerting import actions
-
-    ids = sorted({match.incident.id, *match.merge})
-    target = actions.merge(session, ids[0], ids[1:], "系统（自动合并）", now, settings=settings)
-    cache = cache_for(session)
-    for source in ids[1:]:
-        cache.drop(source)
-    return target
-
-
 def _remember_model(incident: IncidentRow, row: PostRow, post: PostEvidence) -> None:
     state = IncidentState.from_json(state_of(incident).to_json())  # a copy: the stored dict stays as read
     state.add(post)
