@@ -39,26 +39,35 @@ def words(text: str) -> list[str]:
     return [w for w in _jieba().lcut(text or "") if _WORD.match(w)]
 
 
-@lru_cache(maxsize=1)
-def table() -> tuple[int, dict[str, int]]:
-    if not TABLE.exists():
-        raise FileNotFoundError(f"缺少词频表 {TABLE}（运行 python -m alerting.engine.idf 生成）")
+def _read_counts(path: Path) -> tuple[int, dict[str, int]]:
+    """A frequency table (``term<TAB>documents`` lines, ``#docs`` = the number of documents)."""
+    if not path.exists():
+        raise FileNotFoundError(f"缺少词频表 {path}（运行 python -m alerting.engine.idf 生成）")
     docs = 0
     freq: dict[str, int] = {}
-    with TABLE.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         for line in fh:
-            word, _, count = line.rstrip("\n").partition("\t")
-            if word == "#docs":
+            term, _, count = line.rstrip("\n").partition("\t")
+            if term == "#docs":
                 docs = int(count)
-            elif word and not word.startswith("#"):
-                freq[word] = int(count)
+            elif term and not term.startswith("#"):
+                freq[term] = int(count)
     return docs, freq
+
+
+def _smoothed(docs: int, freq: dict[str, int]) -> tuple[dict[str, float], float]:
+    """Smoothed IDF of every term, and the IDF of a term never seen."""
+    return {t: math.log((docs + 1) / (f + 1)) + 1.0 for t, f in freq.items()}, math.log(docs + 1) + 1.0
+
+
+@lru_cache(maxsize=1)
+def table() -> tuple[int, dict[str, int]]:
+    return _read_counts(TABLE)
 
 
 @lru_cache(maxsize=1)
 def _idf_values() -> tuple[dict[str, float], float]:
-    docs, freq = table()
-    return {w: math.log((docs + 1) / (f + 1)) + 1.0 for w, f in freq.items()}, math.log(docs + 1) + 1.0
+    return _smoothed(*table())
 
 
 def idf(word: str) -> float:
@@ -86,22 +95,12 @@ def char_grams(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def char_table() -> tuple[int, dict[str, int]]:
-    docs = 0
-    freq: dict[str, int] = {}
-    with CHAR_TABLE.open(encoding="utf-8") as fh:
-        for line in fh:
-            gram, _, count = line.rstrip("\n").partition("\t")
-            if gram == "#docs":
-                docs = int(count)
-            elif gram and not gram.startswith("#"):
-                freq[gram] = int(count)
-    return docs, freq
+    return _read_counts(CHAR_TABLE)
 
 
 @lru_cache(maxsize=1)
 def _char_values() -> tuple[dict[str, float], float]:
-    docs, freq = char_table()
-    return {g: math.log((docs + 1) / (f + 1)) + 1.0 for g, f in freq.items()}, math.log(docs + 1) + 1.0
+    return _smoothed(*char_table())
 
 
 def char_idf(gram: str) -> float:
