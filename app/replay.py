@@ -28,7 +28,7 @@ from app import wiring  # noqa: F401  (the playbooks' engine hooks)
 from yuqing.errors import InputError
 from yuqing.settings import ChannelSettings, Settings, load_settings
 from yuqing.timeutil import SimClock, parse_datetime, to_utc
-from yuqing.validation import LineError, LineRejected, loads_line, post_from_obj
+from yuqing.validation import LineError, loads_line, post_from_obj
 
 ACTIONS = ("ack", "advance", "respond", "dismiss", "close")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.I)
@@ -70,18 +70,11 @@ def read_scenario(stream: IO[str]) -> tuple[list[Event], list[LineError]]:
         line = raw.strip()
         if not line:
             continue
-        try:
+        try:  # every refusal (decoding, an action's fields, a post's fields) is a ValueError with a reason
             obj = loads_line(line)
-        except LineRejected as exc:
-            errors.append(LineError(number, str(exc)))
-            continue
-        if isinstance(obj, dict) and "action" in obj:
-            try:
+            if isinstance(obj, dict) and "action" in obj:
                 events.append(_action(obj, number))
-            except ValueError as exc:
-                errors.append(LineError(number, str(exc)))
-            continue
-        try:
+                continue
             post = post_from_obj(obj)
         except ValueError as exc:
             errors.append(LineError(number, str(exc)))
