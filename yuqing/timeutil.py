@@ -49,11 +49,29 @@ def iso_shanghai(dt: datetime | None) -> str | None:
     return None if dt is None else to_shanghai(dt).isoformat()
 
 
-def fmt_local(dt: datetime | None, with_seconds: bool = False) -> str:
-    """Human Chinese display in Asia/Shanghai, e.g. '2026-03-02 09:15'."""
-    if dt is None:
+BEIJING_OFFSET = timedelta(hours=8)
+
+
+def fmt_local(dt: datetime | str | None, with_seconds: bool = False) -> str:
+    """Human Chinese display in Beijing time, e.g. '2026-03-02 09:15'; an ISO 8601 string is read first.
+
+    Where the Asia/Shanghai offset of that instant is not +08:00 (the summer time of 1986–1991) the
+    offset is written after the time ('1988-06-01 09:00（UTC+09:00）'), so no reader is misled.
+    Unreadable text is shown as it is.
+    """
+    if dt is None or dt == "":
         return "—"
-    return to_shanghai(dt).strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+    if isinstance(dt, str):
+        try:
+            dt = parse_datetime(dt)
+        except ValueError:
+            return dt
+    local = to_shanghai(dt)
+    text = local.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+    offset = local.utcoffset()
+    if offset is not None and offset != BEIJING_OFFSET:
+        text += f"（UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}）"
+    return text
 
 
 def fmt_duration(seconds: float) -> str:
