@@ -350,5 +350,23 @@ class KeyValueRow(Base):
     updated_at: Mapped[datetime]
 
 
+class ApiTokenRow(Base):
+    """A personal API token (migration 0009): only its SHA-256 is stored; ``prefix`` names it in lists."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_api_tokens_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
 Index("ix_posts_status_first_seen", PostRow.status, PostRow.first_seen_at)
 Index("ix_notifications_due", NotificationRow.status, NotificationRow.not_before)
