@@ -128,7 +128,7 @@ def top_posts(session: Session, incident_id: int | None, limit: int = TOP_POSTS)
 
 def _suppressed(session: Session, *, incident_id: int | None, kind: str, channel: str, level: int,
                 subkind: str | None, severity: int, now: datetime, minutes: float,
-                items: list[Any] | None = None) -> bool:
+                items: list[Any] | None = None, unit: str | None = None) -> bool:
     """A repeat: same incident, kind (+ sub-kind), level and channel recently, severity not lower.
     Checklist reminders are about items: a reminder for other items is never a repeat."""
     if incident_id is None or kind in UNSUPPRESSED_KINDS or minutes <= 0:
@@ -146,7 +146,7 @@ def _suppressed(session: Session, *, incident_id: int | None, kind: str, channel
         )
     ).scalars()
     for payload in rows:
-        if (payload or {}).get("subkind") != subkind:
+        if (payload or {}).get("subkind") != subkind or (payload or {}).get("unit") != unit:
             continue
         if items is not None and set((payload.get("extra") or {}).get("item_ids") or []) != set(items):
             continue
@@ -167,6 +167,7 @@ def enqueue(
     recipients: list[str] | None = None,
     escalation_level: int = 0,
     extra: dict[str, Any] | None = None,
+    unit: Any = None,
 ) -> list[NotificationRow]:
     """Write one outbox row per accepting channel in the caller's transaction.
 
@@ -174,6 +175,10 @@ def enqueue(
     a digest. ``text`` is the Chinese message body; it is masked here. Returns the rows written
     (status ``pending``, or ``suppressed`` for a repeat); ``[]`` when ``dedupe_key`` was already
     enqueued or no channel accepts it.
+
+    ``unit`` (a ``yuqing.settings.Unit``): the federation unit it goes to — its channels are used and
+    it is recorded (``unit_id``, payload ``unit``). Omitted for an incident while units are
+    configured: the incident's owner (alerting.units.owner); for a digest: the root unit.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -182,7 +187,17 @@ def enqueue(
     severity = fields["severity"]
     extra = dict(extra or {})
     subkind = extra.get("subkind")
-    channels = [c for c in settings.channels if channel_accepts(c, kind, severity)]
+    if unit is None and settings.units:
+        from alerting import units as _units
+
+        unit = _units.owner(settings, incident) if incident is not None and not isinstance(incident, dict) \
+            else _units.root(settings)
+    pool = settings.channels
+    if unit is not None:
+        from alerting.units import channels_of
+
+        pool = channels_of(settings, unit)
+    channels = [c for c in pool if channel_accepts(c, kind, severity)]
     if not channels:
         return []
     keys = {c.name: f"{dedupe_key}:{c.name}" for c in channels}
@@ -209,6 +224,10 @@ def enqueue(
         "top_posts": top_posts(session, fields["incident_id"]),
         "extra": extra,
     }
+    unit_id = getattr(unit, "id", None) if settings.units else None
+    if unit_id is not None:
+        payload_base["unit"] = unit_id
+        payload_base["unit_name"] = unit.name
     held = None if severity >= NEVER_HELD_SEVERITY else quiet_until(now, settings.notify.quiet_hours)
     rows: list[NotificationRow] = []
     for channel in channels:
@@ -216,7 +235,7 @@ def enqueue(
             session, incident_id=fields["incident_id"], kind=kind, channel=channel.name,
             level=escalation_level, subkind=subkind, severity=severity, now=now,
             minutes=settings.notify.repeat_suppression_minutes,
-            items=extra.get("item_ids") if subkind == "checklist" else None)
+            items=extra.get("item_ids") if subkind == "checklist" else None, unit=unit_id)
         row = NotificationRow(
             dedupe_key=keys[channel.name],
             kind=kind,
@@ -230,6 +249,7 @@ def enqueue(
             status="suppressed" if suppressed else "pending",
             attempts=0,
             last_error="重复通知已抑制" if suppressed else None,
+            unit_id=unit_id,
         )
         rows.append(row)
     if session.get_bind().dialect.name == "sqlite":
@@ -249,6 +269,10 @@ def enqueue(
 
 
 def contract_line(payload: dict[str, Any]) -> dict[str, Any]:
-    """The notify-file line of the contract: exactly its eight keys."""
-    return {key: payload.get(key) for key in
+    """The notify-file line of the contract: exactly its eight keys, plus ``unit`` (the federation
+    unit it went to) once units are configured."""
+    line = {key: payload.get(key) for key in
             ("time", "kind", "incident_id", "category", "severity", "stage", "deadline", "text")}
+    if payload.get("unit"):
+        line["unit"] = payload["unit"]
+    return line

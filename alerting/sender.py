@@ -125,7 +125,7 @@ def renew_claims(rt: Any, ids: list[int], worker_id: str, at: datetime) -> int:
 
 
 def _people(settings: Settings, recipients: list[Any]) -> list[Person]:
-    by_id = {p.id: p for p in settings.roster.people}
+    by_id = {p.id: p for p in settings.all_people()}
     out = []
     for ref in recipients or []:
         if isinstance(ref, str) and ref in by_id:
@@ -204,8 +204,8 @@ def send_due(rt: Any, now: datetime | None = None, worker_id: str | None = None,
     report.claimed = len(claimed)
     if not claimed:
         return report
-    configs = {c.name: c for c in rt.settings.channels}
-    channel_type = {c.name: c.type for c in rt.settings.channels}
+    configs = {c.name: c for c in rt.settings.all_channels()}  # units may have channels of their own
+    channel_type = {c.name: c.type for c in configs.values()}
     channels: dict[str, Channel] = {}
     started = last_beat = time.monotonic()
     every = heartbeat_interval(rt.settings)

@@ -176,6 +176,53 @@ class ChannelSettings(_Section):
     timeout_seconds: float = Field(default=10, gt=0)
 
 
+UNIT_LEVELS = ("province", "city", "county", "town", "village")
+# digits of a 12-digit 行政区划代码 that name a unit of each level (the rest are zeros)
+UNIT_CODE_DIGITS = {"province": 2, "city": 4, "county": 6, "town": 9, "village": 12}
+
+
+class Unit(_Section):
+    """一级妇联组织: its region (行政区划代码), level, parent, roster and channels.
+
+    ``channels``: names of top-level ``channels`` entries, or full channel entries of its own (their
+    names unique across the file); empty = the top-level channels. ``roster`` empty (no people) =
+    the unit has no duty roster of its own: incidents in its region go to the nearest unit above
+    that has one."""
+
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+    region: str  # 6- or 12-digit 行政区划代码
+    level: Literal["province", "city", "county", "town", "village"]
+    parent: str | None = None
+    roster: RosterSettings = Field(default_factory=RosterSettings)
+    channels: list[str | ChannelSettings] = Field(default_factory=list)
+
+    @field_validator("region")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        value = str(value).strip()
+        if not value.isdigit() or len(value) not in (6, 12):
+            raise ValueError(f"行政区划代码应为 6 位或 12 位数字，得到 {value!r}")
+        return value.ljust(12, "0")
+
+    @model_validator(mode="after")
+    def _code_matches_level(self) -> Unit:
+        digits = UNIT_CODE_DIGITS[self.level]
+        if self.region[digits:].strip("0") or not self.region[:digits].strip("0"):
+            raise ValueError(f"单位 {self.id}: 行政区划代码 {self.region} 与级别 {self.level} 不符"
+                             f"（{self.level} 级代码只有前 {digits} 位非零）")
+        return self
+
+    @property
+    def has_roster(self) -> bool:
+        return bool(self.roster.people)
+
+    @property
+    def prefix(self) -> str:
+        """The digits every region code inside this unit starts with."""
+        return self.region[:UNIT_CODE_DIGITS[self.level]]
+
+
 class NotifySettings(_Section):
     quiet_hours: str | None = None  # "22:00-07:00"; never holds back severity >= 3
     repeat_suppression_minutes: float = Field(default=60, ge=0)
@@ -250,6 +297,7 @@ class Settings(_Section):
     clock: ClockSettings = Field(default_factory=ClockSettings)
     roster: RosterSettings = Field(default_factory=RosterSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)  # 各级妇联 (empty: one root with the roster above)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -269,6 +317,61 @@ class Settings(_Section):
             if dupes:
                 raise ValueError(f"{label} 中名称重复: {', '.join(dupes)}")
         return self
+
+    @model_validator(mode="after")
+    def _units_tree(self) -> Settings:
+        if not self.units:
+            return self
+        ids = [u.id for u in self.units]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"units 中单位 id 重复: {', '.join(dupes)}")
+        by_id = {u.id: u for u in self.units}
+        roots = [u.id for u in self.units if u.parent is None]
+        if len(roots) != 1:
+            raise ValueError(f"units 必须恰有一个顶级单位（不填 parent），实际 {len(roots)} 个: {', '.join(roots)}")
+        top = {c.name for c in self.channels}
+        own = [c.name for u in self.units for c in u.channels if isinstance(c, ChannelSettings)]
+        clash = sorted({n for n in own if own.count(n) > 1 or n in top})
+        if clash:
+            raise ValueError(f"units 中自带渠道名称重复（或与顶层 channels 重名）: {', '.join(clash)}")
+        people: dict[str, Person] = {p.id: p for p in self.roster.people}
+        for unit in self.units:
+            if unit.parent is not None and unit.parent not in by_id:
+                raise ValueError(f"单位 {unit.id} 的上级 {unit.parent} 未定义")
+            missing = [c for c in unit.channels if isinstance(c, str) and c not in top]
+            if missing:
+                raise ValueError(f"单位 {unit.id} 引用了未定义的渠道: {', '.join(missing)}")
+            for person in unit.roster.people:
+                if person.id in people and people[person.id] != person:
+                    raise ValueError(f"人员 {person.id} 在多个值班表中定义不一致（单位 {unit.id}）")
+                people[person.id] = person
+        for unit in self.units:  # no cycles, and a child lies inside its parent's region
+            seen, node = {unit.id}, unit
+            while node.parent is not None:
+                if node.parent in seen:
+                    raise ValueError(f"units 的上下级关系有环: {' → '.join([*seen, node.parent])}")
+                seen.add(node.parent)
+                node = by_id[node.parent]
+            if unit.parent is not None:
+                parent = by_id[unit.parent]
+                if UNIT_LEVELS.index(unit.level) <= UNIT_LEVELS.index(parent.level) \
+                        or not unit.region.startswith(parent.prefix):
+                    raise ValueError(f"单位 {unit.id}（{unit.level} {unit.region}）不在上级 {parent.id}"
+                                     f"（{parent.level} {parent.region}）的辖区之内")
+        return self
+
+    def all_channels(self) -> list[ChannelSettings]:
+        """Top-level channels and every unit's own ones (names are unique across them)."""
+        return [*self.channels, *(c for u in self.units for c in u.channels if isinstance(c, ChannelSettings))]
+
+    def all_people(self) -> list[Person]:
+        """Everyone of the top-level roster and of every unit's roster (one entry per id)."""
+        people = {p.id: p for p in self.roster.people}
+        for unit in self.units:
+            for person in unit.roster.people:
+                people.setdefault(person.id, person)
+        return list(people.values())
 
     # -- derived paths ---------------------------------------------------
     @property

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from alerting import roster
+from alerting import roster, units
 from alerting.engine import texts
 from alerting.engine.heat import engagement_of
 from alerting.engine.notify import send
@@ -53,6 +53,11 @@ def on_reminder(addendum: ReminderAddendum) -> ReminderAddendum:
     if addendum not in REMINDER_ADDENDA:
         REMINDER_ADDENDA.append(addendum)
     return addendum
+
+
+def _duty(settings: Settings, incident: IncidentRow) -> Any:
+    """The roster of the incident's current owner unit (alerting.units): reminders follow the owner."""
+    return units.roster_of(settings, units.owner(settings, incident))
 
 
 def _param(settings: Settings, name: str, default: float) -> float:
@@ -103,12 +108,12 @@ def check_deadline(session: Session, incident: IncidentRow, now: datetime, setti
         return
     deadline = incident.deadline
     if now >= deadline:
-        new_level = min(level(incident) + 1, roster.max_level(settings.roster))
+        duty = _duty(settings, incident)
+        new_level = min(level(incident) + 1, roster.max_level(duty))
         written = send(session, kind="breach", incident=incident, now=now, settings=settings,
                        key=deadline.isoformat(), level=new_level,
-                       text=texts.breach(incident, now, roster.level_name(settings.roster, new_level),
-                                         roster.names(settings.roster,
-                                                      roster.recipients(settings.roster, new_level, now))))
+                       text=texts.breach(incident, now, roster.level_name(duty, new_level),
+                                         roster.names(duty, roster.recipients(duty, new_level, now))))
         if written and new_level > level(incident):
             _escalate_to(incident, new_level, now)
         return
@@ -140,19 +145,20 @@ def check_ack(session: Session, incident: IncidentRow, now: datetime, settings: 
     if incident.acknowledged_at is not None or incident.stage not in CLOCK_STAGES:
         return
     current = level(incident)
-    if current >= roster.max_level(settings.roster):
+    duty = _duty(settings, incident)
+    if current >= roster.max_level(duty):
         return
     since = datetime.fromisoformat((incident.features or {}).get("escalated_at") or incident.detected_at.isoformat())
-    timeout = timedelta(minutes=settings.roster.ack_timeout_minutes)
+    timeout = timedelta(minutes=duty.ack_timeout_minutes)
     if now < since + timeout:
         return
     new_level = current + 1
     cycle = int((incident.features or {}).get("ack_cycle") or 0)
-    people = roster.recipients(settings.roster, new_level, now)
+    people = roster.recipients(duty, new_level, now)
     send(session, kind="escalation", incident=incident, now=now, settings=settings,
          key=f"{cycle}:{new_level}", level=new_level,
-         text=texts.escalation(incident, settings.roster.ack_timeout_minutes,
-                               roster.level_name(settings.roster, new_level), roster.names(settings.roster, people)))
+         text=texts.escalation(incident, duty.ack_timeout_minutes,
+                               roster.level_name(duty, new_level), roster.names(duty, people)))
     _escalate_to(incident, new_level, now)
 
 
@@ -231,7 +237,7 @@ def next_due(incident: IncidentRow, now: datetime, settings: Settings) -> dateti
     if incident.stage in CLOCK_STAGES and incident.acknowledged_at is None:
         since = (incident.features or {}).get("escalated_at")
         start = datetime.fromisoformat(since) if since else incident.detected_at
-        due.append(start + timedelta(minutes=settings.roster.ack_timeout_minutes))
+        due.append(start + timedelta(minutes=_duty(settings, incident).ack_timeout_minutes))
     if incident.stage == "aftermath":
         last = max(t for t in (incident.last_post_at, incident.stage_entered_at, incident.detected_at) if t)
         days = timedelta(days=settings.clock.aftermath_quiet_reminder_days)

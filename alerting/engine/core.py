@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting import roster
+from alerting import roster, units
 from alerting.engine import clock, grouping, heat, texts
 from alerting.engine import severity as evidence
 from alerting.engine.digest import next_digest, send_due_digests
@@ -164,9 +164,11 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
                    reason=f"等级达到{texts.severity_zh(incident.severity)}（{assessment.reason}），自动进入应对阶段")
     if opened:
         instantiate_checklist(session, incident, incident.stage, now, settings)
-        people = roster.recipients(settings.roster, 0, now)
+        units.assign(incident, settings)  # the owner unit's roster (alerting.units)
+        duty = units.roster_of(settings, units.owner(settings, incident))
+        people = roster.recipients(duty, 0, now)
         send(session, kind="new_incident", incident=incident, now=now, settings=settings, key="open",
-             text=texts.new_incident(incident, now, roster.names(settings.roster, people)))
+             text=texts.new_incident(incident, now, roster.names(duty, people)))
     elif incident.severity > old_peak and incident.stage in OPEN_STAGES:
         send(session, kind="severity_up", incident=incident, now=now, settings=settings,
              key=str(incident.severity), text=texts.severity_up(incident, old_severity, now))

@@ -1,7 +1,9 @@
 """The engine's door to the outbox (alerting.outbox, written in the caller's transaction).
 
 Every notification the engine raises goes through here: ``send`` for an incident (its recipients
-from the roster at ``level``, its dedupe key ``kind:incident:key``) and ``send_digest`` for the
+from the owner unit's roster at ``level``, its channels the owner's, its dedupe key
+``kind:incident:key``; a breach or severity >= 3 also goes to the owner's parent unit, 上报, see
+alerting.units) and ``send_digest`` for the
 daily digest. One other writer enqueues directly: the playbooks' overdue-item messages (kind
 ``checklist_overdue``, ``playbooks.checklist.overdue_reminders``, run by the engine's tick hook),
 at most one per incident and hour and checked against ``sent_this_minute`` too.
@@ -15,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerting import roster
+from alerting import roster, units
 from alerting.outbox import enqueue
 from yuqing.db.models import IncidentRow, NotificationRow
 from yuqing.settings import Settings
@@ -33,10 +35,20 @@ def send(session: Session, *, kind: str, incident: IncidentRow, text: str, now: 
     payload = dict(extra or {})
     if subkind:
         payload["subkind"] = subkind
+    units.assign(incident, settings)  # the owner follows the region (unless moved by hand)
+    owner = units.owner(settings, incident)
+    duty = units.roster_of(settings, owner)
     rows = enqueue(session, kind=kind, incident=incident, text=text, now=now, settings=settings,
                    dedupe_key=f"{kind}:{incident.id}:{key}",
-                   recipients=roster.recipients(settings.roster, level, now), escalation_level=level,
-                   extra=payload)
+                   recipients=roster.recipients(duty, min(level, roster.max_level(duty)), now),
+                   escalation_level=level, extra=payload, unit=owner)
+    up = units.report_up_to(settings, owner, kind, int(incident.severity or 0))
+    if up is not None:  # 上报: the parent unit gets its own copy, to its roster and channels
+        up_duty = units.roster_of(settings, up)
+        rows += enqueue(session, kind=kind, incident=incident, text=text, now=now, settings=settings,
+                        dedupe_key=f"{kind}:{incident.id}:{key}:up:{up.id}",
+                        recipients=roster.recipients(up_duty, 0, now), escalation_level=level,
+                        extra={**payload, "reported_up": True, "from_unit": owner.id}, unit=up)
     return len(rows)
 
 

@@ -145,6 +145,9 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # the owning federation unit (settings ``units``; migration 0010); unit_manual: moved by a person
+    unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    unit_manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     posts: Mapped[list[IncidentPostRow]] = relationship(
         back_populates="incident", cascade="all, delete-orphan"
@@ -254,6 +257,7 @@ class NotificationRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))  # e.g. Slack ts (thread root)
     acked_at: Mapped[datetime | None]
     acked_by: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(64))  # the federation unit it went to (0010)
 
 
 class UserRow(Base):
@@ -271,6 +275,7 @@ class UserRow(Base):
     last_login_at: Mapped[datetime | None]
     # raised by logout, a password change and disabling: every older session cookie stops working
     session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unit_id: Mapped[str | None] = mapped_column(String(64))  # NULL = the root unit (sees everything)
 
 
 class AuditRow(Base):
@@ -349,6 +354,21 @@ class KeyValueRow(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
 
+
+class ConfigVersionRow(Base):
+    """One version of the configuration edited in the web (yuqing/config_store.py): the complete
+    document of the sections overridden in the database, who, when, why and the readable diff."""
+
+    __tablename__ = "config_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(128))
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed: Mapped[list[Any]] = mapped_column(JSON)
+    diff: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rollback_of: Mapped[int | None] = mapped_column(Integer)
 
 class ApiTokenRow(Base):
     """A personal API token (migration 0009): only its SHA-256 is stored; ``prefix`` names it in lists."""
