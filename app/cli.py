@@ -12,6 +12,7 @@ import typer
 from alerting import cli as alerting_cli
 from app import (
     commands,
+    config_cli,
     wiring,  # noqa: F401  (the areas' hooks: playbooks on stage changes and ticks)
 )
 from app.demo import cli as demo_cli
@@ -33,7 +34,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-PLUGINS = [crawlers_cli, classifier_cli, search_cli, alerting_cli, playbooks_cli, web_cli, demo_cli]
+PLUGINS = [crawlers_cli, classifier_cli, search_cli, alerting_cli, playbooks_cli, web_cli, demo_cli, config_cli]
 
 
 def _version(value: bool) -> None:

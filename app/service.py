@@ -2,7 +2,8 @@
 
 Jobs: one crawl per enabled source at its interval (``crawlers.runner.run_source``, Scrapy in a
 child process), the pipeline worker, the clock tick (every minute: heat, reminders, breaches,
-escalations, digests), the outbox sender, and the daily report file. Misfires coalesce into one
+escalations, digests), the outbox sender, the daily report file, and ``config_reload`` (every
+instance, every 20 s: the latest configuration version from the web swapped in, no restart). Misfires coalesce into one
 run; each job has one instance at a time. The web app is served in a thread when it exists.
 
 Two `yuqing run` on one database: only the holder of the ``scheduler`` lease (table ``leases``,
@@ -29,6 +30,7 @@ log = logging.getLogger("app.service")
 LEASE_NAME = "scheduler"
 LEASE_SECONDS = 60.0
 JOBS_TABLE = "apscheduler_jobs"
+CONFIG_RELOAD_SECONDS = 20.0  # a configuration change from the web is in force within this
 
 
 # -- lease -------------------------------------------------------------------------------------
@@ -66,6 +68,8 @@ class _State:
     holder: str = ""
     leader: bool = False
     worker: Any = None
+    scheduler: Any = None  # the running scheduler, for config_reload to redeclare the jobs
+    sources: Any = None  # the sources its crawl jobs were declared for
 
 
 STATE = _State()
@@ -99,6 +103,21 @@ def _leading(fn):  # type: ignore[no-untyped-def]
     run.__qualname__ = fn.__qualname__
     run.__wrapped__ = fn  # type: ignore[attr-defined]
     return run
+
+
+def job_config_reload() -> None:
+    """Every instance: the latest configuration version from the web in force within
+    ``CONFIG_RELOAD_SECONDS`` (keywords, sources, roster, channels); sources' jobs redeclared."""
+    from yuqing.config_store import reload
+
+    rt = _rt()
+    try:
+        reload(rt)  # the web of this process may have swapped the settings already
+        if STATE.scheduler is not None and rt.settings.sources != STATE.sources:
+            add_jobs(STATE.scheduler, rt)
+            STATE.sources = rt.settings.sources
+    except Exception:  # never take the scheduler down
+        log.exception("载入配置版本失败")
 
 
 @_leading
@@ -168,6 +187,7 @@ def add_jobs(scheduler: Any, rt: Runtime) -> list[str]:
         ids.append(job_id)
 
     add("app.service:job_lease", "lease", "interval", seconds=LEASE_SECONDS / 3)
+    add("app.service:job_config_reload", "config_reload", "interval", seconds=CONFIG_RELOAD_SECONDS)
     add("app.service:job_process", "process", "interval", seconds=sched.process_interval_seconds)
     add("app.service:job_tick", "tick", "interval", seconds=sched.tick_interval_seconds)
     add("app.service:job_send", "send", "interval", seconds=sched.outbox_interval_seconds)
@@ -240,7 +260,9 @@ def serve(rt: Runtime, web: bool = True, once: bool = False) -> None:
         release_lease(rt, STATE.holder)
         return
     scheduler = build_scheduler(rt, blocking=True)
+    STATE.scheduler = scheduler
     ids = add_jobs(scheduler, rt)
+    STATE.sources = rt.settings.sources
     job_lease()
     if web:
         _serve_web(rt)

@@ -27,9 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def load_yuqing_settings() -> Settings:
-    """The settings of $YUQING_CONFIG (default config/yuqing.yaml); defaults if it cannot load."""
+    """The effective settings of $YUQING_CONFIG (default config/yuqing.yaml, with the configuration
+    versions of its database laid over it); defaults if they cannot load."""
     try:
-        return load_settings()
+        from yuqing.config_store import effective_settings
+
+        return effective_settings(load_settings())[0]  # the file with the web's latest version over it
     except YuqingError as exc:
         log.error("无法读取配置，使用默认设置: %s", exc)
         return Settings()

@@ -23,10 +23,17 @@ from yuqing.timeutil import Clock, SystemClock
 class Runtime:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    seed: Settings | None = None  # the YAML file's settings, before the database's versions (config_store)
+    config_version: int | None = None  # the config_versions row in force (None: the file alone)
 
     @classmethod
     def load(cls, config: str | None = None, clock: Clock | None = None) -> Runtime:
-        return cls(load_settings(config), clock or SystemClock())
+        """The effective settings: the file with the latest configuration version laid over it."""
+        from yuqing.config_store import effective_settings
+
+        seed = load_settings(config)
+        settings, version = effective_settings(seed)
+        return cls(settings, clock or SystemClock(), seed=seed, config_version=version)
 
     @cached_property
     def engine(self) -> Engine:
