@@ -166,10 +166,14 @@ def create_app(rt: Runtime) -> FastAPI:
                        same_site="strict", https_only=web.cookie_secure, max_age=int(web.session_hours * 3600))
     app.add_middleware(NumberBounds)
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
+    from web.views import charts as chart_views
+
+    chart_views.mount_vendor(app)  # ECharts from node_modules, before /static (first match wins)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _docs(app)
     for module in (login, board, incident, search, reports, admin, api):
         app.include_router(module.router)
+    app.include_router(chart_views.router)
     from alerting.slack_actions import router as slack_router
 
     # Slack's 确认 button: authenticated by Slack's request signature, not by our session/CSRF
