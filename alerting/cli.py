@@ -82,6 +82,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
     from alerting import actions
     from alerting.engine import texts
     from alerting.engine.incident_json import incident_json
+    from alerting.engine.region import region_zh
     from yuqing.db.models import IncidentPostRow, PostRow, ResponseRow
     from yuqing.exits import preview
     from yuqing.privacy import mask
@@ -102,6 +103,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
                f"热度：{inc.heat:.1f}（峰值 {inc.peak_heat:.1f}）" + (f"　热搜第 {inc.hot_search_rank} 位"
                                                                    if inc.hot_search_rank else ""),
                f"事件公开：{fmt_local(inc.clock_started_at)}　发现：{fmt_local(inc.detected_at)}"]
+        out.insert(3, f"地域：{region_zh(inc)}")
         if inc.clock_started_at:
             lag = max(0.0, (inc.detected_at - inc.clock_started_at).total_seconds())
             out[-1] += f"（发现滞后 {fmt_duration(lag)}）"

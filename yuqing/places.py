@@ -58,6 +58,46 @@ _TOWN_STOP = {"农村", "乡村", "城镇", "山村", "渔村", "古镇", "小�
               "小山村", "新农村", "养老村", "特色小镇", "旅游村", "文明村", "贫困村", "城中村"}
 
 
+# Names the gazetteer lacks, each mapped to the unit of cpca 0.5.5's table that covers it today.
+# Provenance: 国务院 approvals of the changes (dates in the comments), checked against the codes that
+# cpca ships; nicknames are the usual 简称/别称 of media text (only unambiguous ones: 江城 is
+# 武汉 and 吉林, 鹿城 several cities, so both are left out).
+ALIASES: dict[str, str] = {
+    # former names (地名更名)
+    "襄樊市": "420600000000", "襄樊": "420600000000",  # 2010 襄樊市 → 襄阳市
+    "思茅市": "530800000000",  # 2007 地级思茅市 → 普洱市 (思茅 alone is 思茅区 of 普洱市)
+    "通什市": "469001000000", "通什": "469001000000",  # 2001 通什市 → 五指山市
+    "大庸市": "430800000000", "大庸": "430800000000",  # 1994 大庸市 → 张家界市
+    "荆沙市": "421000000000", "荆沙": "421000000000",  # 1996 荆沙市 → 荆州市
+    "铜仁地区": "520600000000", "毕节地区": "520500000000",  # 2011 地区 → 地级市
+    "海东地区": "630200000000", "日喀则地区": "540200000000", "昌都地区": "540300000000",
+    "林芝地区": "540400000000", "山南地区": "540500000000", "哈密地区": "650500000000",
+    "吐鲁番地区": "650400000000",
+    "那曲市": "542400000000",  # 2017 那曲地区 → 那曲市 (cpca still lists 那曲地区)
+    # merged or re-drawn districts (区划调整): the unit that holds the area now
+    "崇文区": "110101000000", "崇文": "110101000000",  # 2010 → 东城区
+    "宣武区": "110102000000", "宣武": "110102000000",  # 2010 → 西城区
+    "闸北区": "310106000000", "闸北": "310106000000",  # 2015 → 静安区
+    "卢湾区": "310101000000", "卢湾": "310101000000",  # 2011 → 黄浦区
+    "南汇区": "310115000000", "南汇": "310115000000",  # 2009 → 浦东新区
+    "塘沽区": "120116000000", "塘沽": "120116000000",  # 2009 → 滨海新区
+    "汉沽区": "120116000000", "汉沽": "120116000000",
+    "大港区": "120116000000", "大港": "120116000000",
+    "莱芜区": "371202000000",  # 2019 莱芜市 → 济南市莱芜区; cpca 0.5.5 still has 莱芜市/莱城区
+    "达县": "511703000000",  # 2013 达县 → 达川区
+    "双城市": "230113000000",  # 2014 → 哈尔滨市双城区
+    # nicknames (简称/别称) of media and social text
+    "沪上": "310000000000", "魔都": "310000000000", "申城": "310000000000",
+    "帝都": "110000000000", "京城": "110000000000",
+    "津门": "120000000000", "山城重庆": "500000000000", "蓉城": "510100000000",
+    "羊城": "440100000000", "穗城": "440100000000", "鹏城": "440300000000",
+    "泉城": "370100000000", "榕城": "350100000000", "冰城": "230100000000",
+    "春城": "530100000000", "星城": "430100000000", "鹭岛": "350200000000",
+    "杭城": "330100000000", "金陵": "320100000000", "筑城": "520100000000",
+    "邕城": "450100000000", "甬城": "330200000000", "锡城": "320200000000",
+}
+
+
 @dataclass(frozen=True)
 class Place:
     """One named place. ``parents``: codes of the units it lies in, outermost first."""
@@ -185,6 +225,9 @@ def gazetteer() -> _Gazetteer:
         for side in ("左翼", "右翼"):  # the usual abbreviation of banners: 科尔沁左翼后旗 → 科左后旗
             if side in name and name.endswith("旗"):
                 aliases.setdefault(name[0] + side[0] + name.split(side, 1)[1], []).append(code)
+    for alias, code in ALIASES.items():  # former names, renamed units, nicknames (see ALIASES)
+        if code in names and code not in aliases.get(alias, []):
+            aliases.setdefault(alias, []).append(code)
     full: dict[str, list[str]] = {}
     for code, name in names.items():
         full.setdefault(name, []).append(code)
@@ -360,3 +403,287 @@ def lookup_parents(code: str) -> tuple[str, ...]:
 def most_specific(places: list[Place]) -> list[Place]:
     """The places no other listed place lies inside (郸城县 from [河南省, 周口市, 郸城县])."""
     return [p for p in places if not any(q is not p and q.code != p.code and contains(p, q) for q in places)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Region codes and containment (what units and incidents store)
+# ---------------------------------------------------------------------------------------------
+# A region code is the 12-digit statistics-bureau code cpca gives for a province, city or county
+# (a 6-digit code is read as the same unit: 411625 == 411625000000). A town or village, which the
+# gazetteer lacks, is written as its county's (or city's) code and its name(s) after a slash:
+# ``411625000000/汲冢镇``, ``411625000000/汲冢镇/王庄村``; one whose county is unknown is ``/汲冢镇``.
+
+_SIGNIFICANT = ((2, 10), (4, 8), (6, 6), (9, 3))  # (prefix digits, trailing zeros) per level
+
+
+CONFIDENT = 0.5  # a region at least this sure routes an incident; below it goes to triage
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where an incident is: a region code (see above), its full name, level and confidence 0–1."""
+
+    code: str
+    name: str
+    level: str
+    confidence: float
+
+    @property
+    def confident(self) -> bool:
+        return self.confidence >= CONFIDENT
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "name": self.name, "level": self.level,
+                "confidence": round(self.confidence, 2)}
+
+
+def normalize_code(code: str) -> str:
+    """``411625`` → ``411625000000``; a town/village code keeps its names; other text is unchanged."""
+    code = (code or "").strip()
+    base, sep, rest = code.partition("/")
+    if base.isdigit() and len(base) in (2, 4, 6, 9):
+        base = base.ljust(12, "0")
+    return base + sep + rest
+
+
+def _prefix(digits: str) -> str:
+    for keep, zeros in _SIGNIFICANT:
+        if digits[keep:] == "0" * zeros:
+            return digits[:keep]
+    return digits
+
+
+def contains_code(unit_code: str, region_code: str) -> bool:
+    """A unit whose region is ``unit_code`` covers ``region_code`` (it lies inside or is the same).
+
+    Digits compare by level (省 2, 市 4, 县 6, 镇 9 significant digits); a town/village code is
+    covered by its parent's units and by a unit with the same town path. A town code whose county
+    is unknown (``/汲冢镇``) is covered only by that same code; empty codes are covered by nothing.
+    """
+    unit, region = normalize_code(unit_code), normalize_code(region_code)
+    if not unit or not region:
+        return False
+    u_base, _, u_names = unit.partition("/")
+    r_base, _, r_names = region.partition("/")
+    if not u_base or not r_base:
+        return unit == region
+    if not (u_base.isdigit() and r_base.isdigit() and len(u_base) == len(r_base) == 12):
+        return unit == region
+    if u_names:  # a town/village unit: same parent, and the region's names start with the unit's
+        return u_base == r_base and (r_names == u_names or r_names.startswith(u_names + "/"))
+    return r_base.startswith(_prefix(u_base))
+
+
+def code_of(place: Place) -> str:
+    """The region code of a place (see above)."""
+    if ":" not in place.code:
+        return place.code
+    coded = _coded_parent(place) or ""
+    names = [c.split(":", 1)[1] for c in place.parents if c.startswith("town:")]
+    return "/".join([coded, *names, place.name])
+
+
+def display_name(place: Place) -> str:
+    """河南省周口市郸城县汲冢镇: the place with the names of the units it lies in."""
+    g = gazetteer()
+    parts = [g.names[c] for c in place.parents if c in g.names]
+    if ":" in place.code:
+        parts += [c.split(":", 1)[1] for c in place.parents if c.startswith("town:")]
+    return "".join(parts) + place.name
+
+
+def county_of(code: str) -> str | None:
+    """The 12-digit county code a region code lies in (None above county level or unknown)."""
+    base = normalize_code(code).partition("/")[0]
+    if len(base) != 12 or not base.isdigit() or base[4:] == "0" * 8:
+        return None
+    return base[:6] + "0" * 6
+
+
+def city_of(code: str) -> str | None:
+    """The 12-digit city code (a municipality's 市辖区 ``110100…`` included) a region code lies in."""
+    base = normalize_code(code).partition("/")[0]
+    if len(base) != 12 or not base.isdigit() or base[2:] == "0" * 10:
+        return None
+    return base[:4] + "0" * 8
+
+
+# ---------------------------------------------------------------------------------------------
+# Where one post's event is
+# ---------------------------------------------------------------------------------------------
+# Lines such as "IP属地：广东" / "发布于 北京" name where the poster is, not the event.
+_POSTER = re.compile(r"(?:IP\s*属地|ip\s*属地|IP归属地|IP地址|发布于|发布地[点址]?)\s*[:：]?\s*([\u4e00-\u9fa5]{2,12})")
+# a place after these words is where someone comes from or lives, not where it happened
+_ELSEWHERE_BEFORE = ("老家", "户籍", "籍贯", "祖籍", "原籍", "现居", "定居", "远在", "娘家", "出生于", "毕业于",
+                     "来自", "记者", "工作在", "打工", "嫁到外地", "回到", "转学到", "搬到", "去了", "逃到", "跑到")
+_ELSEWHERE_AFTER = ("人，", "人。", "人在", "籍", "网友", "老乡", "口音", "读者", "的网友", "的朋友", "的亲戚")
+_EVENT_BEFORE = ("发生在", "位于", "地处", "事发", "在", "于")
+_EVENT_AFTER = ("一", "某", "警方", "公安", "派出所", "妇联", "教育局", "卫健", "通报", "法院", "检察院", "民政",
+                "人社", "市场监管", "官方", "政府", "街道办", "村委", "居委", "回应", "发布", "多名", "两名", "几名",
+                "女子", "男子", "小学", "中学", "幼儿园", "学校", "医院", "工厂", "公司", "景区")
+_DATELINE = re.compile(r"(?:社|报|网|台|电视台)[\u4e00-\u9fa5]{0,2}?$")
+KIND_WEIGHT = {"text": 1.0, "author": 0.6, "ip": 0.3}
+AMBIGUOUS_FACTOR = 0.6
+_MUNICIPALITIES = ("11", "12", "31", "50")
+
+
+@dataclass(frozen=True)
+class Located:
+    """One post's reading: the event's place (None: names no place), how it is known, how sure.
+
+    ``kind``: ``text`` (named in title/text), ``author`` (the author's stated location), ``ip``
+    (the platform's IP属地), ``none``. ``share``: the post's own agreement, the weight of its
+    mentions compatible with ``place`` over the weight of all of them (1.0 for author/ip).
+    ``ambiguous``: a name several units share was settled by a prior, not by context."""
+
+    place: Place | None
+    kind: str
+    share: float = 1.0
+    ambiguous: bool = False
+    poster: Place | None = None
+
+    @property
+    def weight(self) -> float:
+        """The post's vote: kind weight × share, × AMBIGUOUS_FACTOR when guessed."""
+        if self.place is None:
+            return 0.0
+        return KIND_WEIGHT.get(self.kind, 0.0) * self.share * (AMBIGUOUS_FACTOR if self.ambiguous else 1.0)
+
+
+def _prior(code: str) -> tuple[int, str]:
+    """Which of several same-named units a bare name most likely means: a municipality's, then a
+    provincial capital's, then the lowest code."""
+    if code[:2] in _MUNICIPALITIES:
+        return (0, code)
+    if code[4:6] == "01" or code[2:4] == "01":
+        return (1, code)
+    return (2, code)
+
+
+def _pick(codes: tuple[str, ...], hints: set[str]) -> tuple[str, bool]:
+    """One code of several: the one that context (other places, IP属地, author location) supports."""
+    if len(codes) == 1:
+        return codes[0], False
+    def related(c: str) -> bool:
+        return any(p in hints for p in _parents(c)) or any(c in _parents(h) for h in hints) or c in hints
+    supported = [c for c in codes if related(c)]
+    if len(supported) == 1:
+        return supported[0], False
+    pool = supported or list(codes)
+    outer = min(pool, key=lambda c: RANK[_level(c)])
+    if all(c == outer or outer in _parents(c) for c in pool):
+        return outer, False
+    return min(pool, key=_prior), True
+
+
+def _cue(text: str, start: int, end: int) -> float:
+    """How much a mention at text[start:end] reads as the event's place (the clause around it)."""
+    left = text[max(0, start - 8):start]
+    for stop in "，。！？；\n,!?;":
+        left = left.rsplit(stop, 1)[-1]
+    right = text[end:end + 4]
+    if any(left.endswith(w) or w in left for w in _ELSEWHERE_BEFORE) or right.startswith(_ELSEWHERE_AFTER):
+        return 0.15
+    if _DATELINE.search(left) and re.match(r"\d{1,2}月|讯|电", right):
+        return 0.5  # a dateline: where the reporter files from
+    if right.startswith(_EVENT_AFTER) or any(left.endswith(w) for w in _EVENT_BEFORE):
+        return 2.0
+    return 1.0
+
+
+def _mentions(text: str, hints: set[str], title_len: int) -> list[tuple[Place, float, bool]]:
+    """The places of ``text`` with a weight (cue × title bonus) and whether a prior chose them."""
+    matches = _scan(text)
+    g = gazetteer()
+    plain = {m[2][0] for m in matches if len(m[2]) == 1}
+    spans: list[tuple[int, int, Place, bool]] = []
+    for start, end, cands in matches:
+        code, guessed = _pick(cands, plain | hints)
+        spans.append((start, end, Place(code, g.names[code], _level(code), _parents(code)), guessed))
+    cuts = [0] + [x for m in matches for x in (m[0], m[1])] + [len(text)]
+    for a, b in zip(cuts[::2], cuts[1::2], strict=False):
+        for m in _TOWN.finditer(text, a, b):
+            name = _town_name(m.group(1), m.group(2))
+            if name:
+                level = "village" if m.group(2) == "村" else "town"
+                start = m.start() + (len(m.group(1)) + len(m.group(2)) - len(name))
+                spans.append((start, m.end(), Place(f"{level}:{name[-len(m.group(2)) - 2:]}", name, level, ()),
+                              False))
+    spans.sort(key=lambda s: s[0])
+    out: list[tuple[Place, float, bool]] = []
+    last_coded: Place | None = None
+    last_town: Place | None = None
+    last_end = -10
+    for start, end, place, guessed in spans:
+        near = start - last_end <= 3  # a chain: 郸城县汲冢镇王庄村, 周口市 郸城县
+        if place.level in ("town", "village"):
+            parents: tuple[str, ...] = ()
+            if last_coded is not None and RANK[last_coded.level] >= RANK["city"]:
+                parents = (*last_coded.parents, last_coded.code)
+            if place.level == "village" and last_town is not None:
+                parents = (*last_town.parents, last_town.code)
+            place = Place(place.code, place.name, place.level, parents)
+            if place.level == "town":
+                last_town = place
+        else:
+            last_coded = place
+            last_town = None
+        weight = _cue(text, start, end)
+        if near and out:  # a chain shares one cue: the weakest-read link decides for all
+            weight = min(weight, out[-1][1] / (1.5 if start < title_len else 1.0))
+        if start < title_len:
+            weight *= 1.5
+        out.append((place, weight, guessed))
+        last_end = end
+    return out
+
+
+def _resolve_hint(raw: str | None) -> Place | None:
+    """The place a location field names (IP属地 "广东", author "湖南 长沙"), most specific."""
+    if not raw:
+        return None
+    found = most_specific(extract(str(raw).replace("发布于", " ")))
+    return found[-1] if found else None
+
+
+def poster_lines(text: str) -> tuple[str, list[str]]:
+    """The text with its "IP属地：X" / "发布于 X" lines blanked out, and the X's."""
+    found: list[str] = []
+
+    def blank(m: re.Match[str]) -> str:
+        found.append(m.group(1))
+        return " " * len(m.group(0))
+
+    return _POSTER.sub(blank, text), found
+
+
+def locate(text: str, title: str | None = None, *, ip_region: str | None = None,
+           author_location: str | None = None) -> Located:
+    """Where the event of one post is. Places named in the title and text beat the author's
+    stated location, which beats the platform's IP属地 (and the "发布于/IP属地" lines in the text,
+    which are the poster's). Among several named places the one most mentions agree with wins
+    (a place after 老家/户籍/现居… counts little, one followed by 一女子/警方/通报… much)."""
+    body = f"{title}\n{text or ''}" if title else (text or "")
+    body, poster_raw = poster_lines(body)
+    ip_place = _resolve_hint(ip_region) or next((p for p in map(_resolve_hint, poster_raw) if p), None)
+    author_place = _resolve_hint(author_location)
+    hints = {p.code for p in (ip_place, author_place) if p is not None and ":" not in p.code}
+    mentions = _mentions(body, hints, len(title) + 1 if title else 0)
+    if mentions:
+        total = sum(w for _p, w, _g in mentions)
+        best: tuple[tuple[float, int, float], Place, bool] | None = None
+        leaves = {p.code for p in most_specific([p for p, _w, _g in mentions])}
+        for i, (place, _w, guessed) in enumerate(mentions):
+            if place.code not in leaves:
+                continue
+            support = sum(w for q, w, _g in mentions if contains(place, q) or contains(q, place))
+            key = (round(support, 6), RANK[place.level], -i)
+            if best is None or key > best[0]:
+                best = (key, place, guessed)
+        assert best is not None
+        return Located(best[1], "text", min(1.0, best[0][0] / total), best[2], ip_place)
+    if author_place is not None:
+        return Located(author_place, "author", 1.0, False, ip_place)
+    if ip_place is not None:
+        return Located(ip_place, "ip", 1.0, False, ip_place)
+    return Located(None, "none", 0.0, False, None)

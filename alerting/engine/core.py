@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerting import roster, units
-from alerting.engine import clock, grouping, heat, texts
+from alerting.engine import clock, grouping, heat, region, texts
 from alerting.engine import severity as evidence
 from alerting.engine.digest import next_digest, send_due_digests
 from alerting.engine.features import Fingerprint
@@ -55,6 +55,7 @@ def link(session: Session, incident: IncidentRow, row: PostRow, now: datetime, r
     when = row.published_at or row.first_seen_at
     incident.last_post_at = max(incident.last_post_at or when, when, row.first_seen_at or when)
     incident.updated_at = now
+    region.note_post(incident, row)  # where it is: one text scan, the tally lives in features
 
 
 def opening_stage(severity: int, settings: Settings | None) -> str:
@@ -228,6 +229,7 @@ def merge_incidents(session: Session, target: IncidentRow, sources: list[Inciden
                        reason=f"并入事件 #{target.id}")
     session.flush()
     grouping.rebuild_features(session, target)
+    region.rebuild(session, target)
     target.clock_started_at = None  # recomputed from all posts: the earliest one counts
     refresh(session, target, now, settings)
     return target

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerting.engine.region import region_json
 from yuqing.db.models import IncidentPostRow, IncidentRow, PostRow
 from yuqing.timeutil import iso_shanghai
 
@@ -30,6 +31,7 @@ def incident_json(session: Session, incident: IncidentRow) -> dict[str, Any]:
         "deadline": iso_shanghai(incident.deadline),
         "first_response_at": iso_shanghai(incident.first_response_at),
         "heat": round(float(incident.heat or 0.0), 2),
+        "region": region_json(incident),  # {"code", "name", "level", "confidence"} or null
     }
 
 

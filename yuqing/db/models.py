@@ -148,6 +148,11 @@ class IncidentRow(Base):
     # the owning federation unit (settings ``units``; migration 0010); unit_manual: moved by a person
     unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
     unit_manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # where it is (alerting.engine.region, migration 0011): region code, full name, level, 0-1
+    region_code: Mapped[str | None] = mapped_column(String(96), index=True)
+    region_name: Mapped[str | None] = mapped_column(String(128))
+    region_level: Mapped[str | None] = mapped_column(String(16))
+    region_confidence: Mapped[float | None] = mapped_column(Float)
 
     posts: Mapped[list[IncidentPostRow]] = relationship(
         back_populates="incident", cascade="all, delete-orphan"
