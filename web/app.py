@@ -38,10 +38,10 @@ INT64_MAX = 2**63 - 1
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
        "form-action 'self'")
-# Swagger UI comes from its CDN with an inline start-up script; only /api/docs gets this policy.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+# Swagger UI is served from the fastapi-offline package (no CDN); its start-up script is inline, so
+# only /api/docs gets this policy.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = {
     b"x-frame-options": b"DENY",
     b"x-content-type-options": b"nosniff",
@@ -119,11 +119,11 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _error(request: Request, status: int, detail: Any) -> Response:
+def _error(request: Request, status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
     if _wants_json(request):
-        return JSONResponse({"detail": detail}, status_code=status)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     return templates.TemplateResponse(request, "error.html", {"status": status, "detail": detail, "user": None},
-                                      status_code=status)
+                                      status_code=status, headers=headers)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -140,7 +140,12 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 def _docs(app: FastAPI) -> None:
-    """/api/openapi.json and /api/docs behind login (the description lists every route)."""
+    """/api/openapi.json and /api/docs behind login or a token (the description lists every route);
+    Swagger UI's files come from the installed fastapi-offline package, never from a CDN."""
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).resolve().parent / "static"
+    app.mount("/api/docs-assets", StaticFiles(directory=assets), name="docs-assets")
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(user: CurrentUser = Depends(api_user)) -> JSONResponse:
@@ -149,11 +154,15 @@ def _docs(app: FastAPI) -> None:
     @app.get("/api/docs", include_in_schema=False)
     def docs(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(openapi_url=f"{root}/api/openapi.json", title="yuqing 舆情监测 API")
+        return get_swagger_ui_html(openapi_url=f"{root}/api/openapi.json", title="yuqing 舆情监测 API",
+                                   swagger_js_url=f"{root}/api/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/api/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/api/docs-assets/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
 
 
 def create_app(rt: Runtime) -> FastAPI:
-    from web.views import admin, api, board, incident, login, reports, search
+    from web.views import admin, api, board, incident, login, reports, search, tokens
 
     web = rt.settings.web
     app = FastAPI(title="yuqing 舆情监测 API", version="0.1.0", docs_url=None, openapi_url=None, redoc_url=None,
@@ -171,7 +180,7 @@ def create_app(rt: Runtime) -> FastAPI:
     chart_views.mount_vendor(app)  # ECharts from node_modules, before /static (first match wins)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _docs(app)
-    for module in (login, board, incident, search, reports, admin, api):
+    for module in (login, board, incident, search, reports, admin, api, tokens):
         app.include_router(module.router)
     app.include_router(chart_views.router)
     from alerting.slack_actions import router as slack_router
@@ -187,7 +196,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return _error(request, exc.status_code, exc.detail)
+        return _error(request, exc.status_code, exc.detail, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -1,4 +1,4 @@
-"""`yuqing serve`, `yuqing user add|passwd|disable|enable|list`, `yuqing report …`."""
+"""`yuqing serve`, `yuqing user add|passwd|disable|enable|list`, `yuqing token …`, `yuqing report …`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def register(app: typer.Typer) -> None:
     app.command("serve", help="启动网页（值班台、事件、检索、报告、管理）")(serve)
     app.command("report", help="生成报告：daily|weekly|monthly|incident ID")(report)
     app.add_typer(user_app, name="user")
+    from web.token_cli import token_app
+
+    app.add_typer(token_app, name="token")
 
 
 def serve(host: str = typer.Option(None, help="监听地址（默认取配置 web.host）"),

@@ -3,6 +3,11 @@
 A session is valid only while its user exists, is active and still has the session generation
 the session was issued under (web.auth.revoke_sessions ends older ones). The client address is
 the TCP peer; X-Forwarded-For counts only when the peer is one of ``web.trusted_proxies``.
+
+API requests may instead send ``Authorization: Bearer <personal token>`` (web.api_tokens): such a
+request is authenticated by the token alone (a session cookie sent with it is ignored), carries the
+token user's role, and needs no CSRF token (a browser never adds that header across sites); an
+unknown or revoked token, or one of a disabled user, is a 401. Pages accept only the session.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from web.auth import ROLE_ZH, Role, can, session_generation
@@ -52,8 +58,12 @@ def csrf_token(request: Request) -> str:
 
 
 async def verify_csrf(request: Request) -> None:
-    """Every state-changing request carries the session's token (form field or X-CSRF-Token header)."""
+    """Every state-changing request carries the session's token (form field or X-CSRF-Token header),
+    unless it is authenticated by a personal API token (then the token must be valid: else 401)."""
     if request.method not in UNSAFE:
+        return
+    if bearer_token(request) is not None and request.url.path.startswith("/api/"):
+        token_user(request)
         return
     expected = request.session.get("csrf")
     sent = request.headers.get("x-csrf-token")
@@ -118,7 +128,47 @@ def page_user(request: Request) -> CurrentUser:
     return user
 
 
-def api_user(request: Request) -> CurrentUser:
+BEARER_REFUSED = "API 令牌无效、已撤销，或其用户已停用"
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, else None."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def token_user(request: Request) -> CurrentUser:
+    """The user of the request's bearer token (checked once per request); 401 when it is not valid."""
+    cached = getattr(request.state, "token_user", None)
+    if cached is not None:
+        return cached
+    from web.api_tokens import authenticate
+
+    rt = rt_of(request)
+    with rt.session() as s:
+        row = authenticate(s, bearer_token(request) or "", rt.clock.now())
+        if row is None:
+            raise HTTPException(status_code=401, detail=BEARER_REFUSED,
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        user = CurrentUser(row.username, row.display_name, row.role)
+    request.state.token_user = user
+    return user
+
+
+# documented in OpenAPI only (web.deps reads the header and the cookie itself)
+BEARER_SCHEME = HTTPBearer(auto_error=False, scheme_name="bearerToken", bearerFormat="yq_…",
+                           description="个人 API 令牌（yuqing token create 或网页“API 令牌”页创建）："
+                                       "Authorization: Bearer yq_…；不需要 CSRF 令牌")
+COOKIE_SCHEME = APIKeyCookie(name="yuqing_session", auto_error=False, scheme_name="sessionCookie",
+                             description="网页登录会话；改变状态的请求须带 X-CSRF-Token（GET /api/me 提供）")
+
+
+def api_user(request: Request,
+             _bearer: HTTPAuthorizationCredentials | None = Security(BEARER_SCHEME),
+             _cookie: str | None = Security(COOKIE_SCHEME)) -> CurrentUser:
+    """The API caller: by bearer token when the request has one, else by the signed-in session."""
+    if bearer_token(request) is not None:
+        return token_user(request)
     user = _load_user(request)
     if user is None:
         raise HTTPException(status_code=401, detail="未登录")

@@ -1,21 +1,38 @@
-"""JSON API under /api/ (OpenAPI at /api/openapi.json). Same permissions and CSRF as the pages:
-state-changing calls send the session's token in the X-CSRF-Token header (GET /api/me gives it)."""
+"""JSON API under /api/ (OpenAPI at /api/openapi.json, Swagger UI at /api/docs). Same permissions as the
+pages. Callers authenticate either with the signed-in session — state-changing calls then send the
+session's token in the X-CSRF-Token header (GET /api/me gives it) — or with a personal API token,
+``Authorization: Bearer yq_…`` (web.api_tokens), which needs no CSRF token.
+
+Guarantees: every time in a response is ISO 8601 in Beijing time (``+08:00``); titles, texts and
+authors are masked (yuqing.exits) for every role; post URLs are given only when http(s). The
+incidents an API caller may read are chosen in one place, :func:`web.api_read.incidents_query`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from search.render import masked_json
 from web import actions
+from web.api_read import (
+    IncidentPage,
+    PostPage,
+    beijing_hits,
+    find_incident,
+    incident_posts,
+    list_incidents,
+    parse_filters,
+)
 from web.deps import CurrentUser, api_user, csrf_token, require, rt_of, verify_csrf
 from web.read_models import board_rows, incident_detail
 from web.views.search import params_of, run_search
 from yuqing.errors import YuqingError
 from yuqing.privacy import mask
+from yuqing.timeutil import iso_shanghai, parse_datetime
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -38,7 +55,7 @@ class DraftBody(BaseModel):
 
 @router.get("/health")
 def health(request: Request) -> dict[str, Any]:
-    return {"ok": True, "time": rt_of(request).clock.now().isoformat()}
+    return {"ok": True, "time": iso_shanghai(rt_of(request).clock.now())}
 
 
 @router.get("/me")
@@ -49,30 +66,63 @@ def me(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any
 @router.get("/board")
 def board(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     with rt_of(request).session() as s:
-        return {"incidents": [r.as_json() for r in board_rows(s, rt_of(request).clock.now())]}
+        rows = [r.as_json() for r in board_rows(s, rt_of(request).clock.now())]
+    for row in rows:  # Beijing time, like every time the API gives
+        for key in ("deadline", "clock_started_at", "first_response_at"):
+            row[key] = iso_shanghai(parse_datetime(row[key])) if row.get(key) else None
+    return {"incidents": rows}
 
 
-@router.get("/incidents/{incident_id}")
+@router.get("/incidents", response_model=IncidentPage, summary="事件列表（筛选、分页，最新发现的在前）")
+def incidents(request: Request, user: CurrentUser = Depends(api_user),
+              stage: str = Query("", description="阶段：warning / response / aftermath / closed / dismissed，"
+                                                 "open 表示未结束的三个阶段；可逗号分隔"),
+              category: str = Query("", description="类别：policy / rights / image / work / emergency / none，可逗号分隔"),
+              severity_min: str = Query("", description="最低舆情等级 0–4"),
+              since: str = Query("", description="发现时间不早于（ISO 8601；无时区按北京时间）"),
+              until: str = Query("", description="发现时间早于（ISO 8601；无时区按北京时间）"),
+              q: str = Query("", description="标题包含的文字"),
+              limit: int = Query(50, ge=1, le=200, description="每页条数（1–200）"),
+              offset: int = Query(0, ge=0, le=10_000_000, description="跳过的条数")) -> IncidentPage:
+    filters, errors = parse_filters(stage, category, severity_min, since, until, q)
+    if errors:
+        raise HTTPException(422, errors)
+    with rt_of(request).session() as s:
+        return list_incidents(s, user, filters, limit, offset)
+
+
+@router.get("/incidents/{incident_id}/posts", response_model=PostPage, summary="事件的帖子（按发布时间，分页）")
+def incident_post_list(incident_id: int, request: Request, user: CurrentUser = Depends(api_user),
+                       limit: int = Query(50, ge=1, le=200, description="每页条数（1–200）"),
+                       offset: int = Query(0, ge=0, le=10_000_000, description="跳过的条数")) -> PostPage:
+    with rt_of(request).session() as s:
+        page = incident_posts(s, user, incident_id, limit, offset)
+    if page is None:
+        raise HTTPException(404, f"事件 {incident_id} 不存在")
+    return page
+
+
+@router.get("/incidents/{incident_id}", summary="事件详情（帖子、处置清单、阶段记录）")
 def incident(incident_id: int, request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     with rt_of(request).session() as s:
-        d = incident_detail(s, incident_id)
+        d = incident_detail(s, incident_id) if find_incident(s, user, incident_id) is not None else None
     if d is None:
         raise HTTPException(404, f"事件 {incident_id} 不存在")
     inc = d["incident"]
     return {
         "id": inc.id, "title": d["title"], "category": inc.category, "severity": inc.severity, "stage": inc.stage,
-        "heat": inc.heat, "deadline": inc.deadline.isoformat() if inc.deadline else None,
-        "clock_started_at": inc.clock_started_at.isoformat() if inc.clock_started_at else None,
-        "first_response_at": inc.first_response_at.isoformat() if inc.first_response_at else None,
+        "heat": inc.heat, "deadline": iso_shanghai(inc.deadline),
+        "clock_started_at": iso_shanghai(inc.clock_started_at),
+        "first_response_at": iso_shanghai(inc.first_response_at),
         "acknowledged": inc.acknowledged_at is not None,
         "posts": [{"id": p.id, "platform": p.platform, "author": p.author, "title": p.title, "text": p.text,
-                   "url": p.url, "published_at": p.published_at.isoformat() if p.published_at else None,
+                   "url": p.url, "published_at": iso_shanghai(p.published_at),
                    "reposts": p.reposts, "comments": p.comments, "likes": p.likes, "growth": p.growth}
                   for p in d["posts"]],
         "checklist": [{"item_id": c.item_id, "stage": c.stage, "text": c.text, "role": c.role, "status": c.status,
                        "required": c.required, "assignee": c.assignee,
-                       "due_at": c.due_at.isoformat() if c.due_at else None} for c in d["checklist"]],
-        "stages": [{"from": h.from_stage, "to": h.to_stage, "at": h.at.isoformat(), "actor": h.actor,
+                       "due_at": iso_shanghai(c.due_at)} for c in d["checklist"]],
+        "stages": [{"from": h.from_stage, "to": h.to_stage, "at": iso_shanghai(h.at), "actor": h.actor,
                     "reason": h.reason} for h in d["stages"]],
     }
 
@@ -118,14 +168,16 @@ def check_draft(body: DraftBody, user: CurrentUser = Depends(api_user)) -> dict[
     return {"findings": findings}
 
 
-@router.get("/search")
+@router.get("/search", summary="检索帖子（同 /api/posts/search）")
+@router.get("/posts/search", summary="检索帖子：检索式与筛选同“检索”页（q, category, severity_min, platform, "
+                                     "scheme, incident, since, until, sort, interval），size 为条数")
 def search(request: Request, size: int = 20, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     require(user, "search")
     outcome = run_search(request, params_of(request), size=max(1, min(size, 500)))
     if outcome["errors"]:
         raise HTTPException(422, outcome["errors"])
     # masked for every role (highlights are computed on masked text); originals: /api/posts/original
-    return masked_json(outcome["result"].to_json())
+    return beijing_hits(masked_json(outcome["result"].to_json()))
 
 
 @router.get("/posts/original")
