@@ -9,11 +9,21 @@ Guarantees: the spider receives one JSON response (``application/json``) for the
 
     {"page": URL, "complete": bool, "captured": [{"url": …, "status": 200, "json": {…} | null, "text": …}]}
 
-``complete`` is false when fewer than ``count`` API responses arrived before ``timeout``. The
+``complete`` is false when fewer than ``count`` API responses arrived before ``timeout``;
+``final_url`` is where the page ended up (a redirect to a login or verify page shows there). The
 request's ``Cookie`` header (the source's ``cookie_env``, set by SourceCookieMiddleware) is
 given to the browser for the page's host; one browser per crawl process, one fresh context per
-page (no state leaks between requests), closed when the spider closes. Requests without
+page (no state leaks between requests), closed when the spider closes. Page loads and scrolls
+run one at a time, at least ``DOWNLOAD_DELAY`` (the source's ``download_delay``) apart — the
+browser bypasses Scrapy's download slots, so the rate limit is kept here. Requests without
 ``meta["browser"]`` are untouched.
+
+Paging the way a person does (infinite scroll): a request with ``"session": KEY`` keeps its page
+open after the capture; a later request with ``{"session": KEY, "scroll": true, …}`` scrolls that
+same page to the bottom, so the page's own script fetches (and signs) the next page, and returns
+only the responses captured after the scroll. The spider decides whether to scroll again (has_more,
+the incremental stop at ``since``). At most ``MAX_SESSIONS`` pages stay open (the oldest is closed);
+a scroll on a closed session answers ``{"captured": [], "complete": false, "closed": true}``.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import asyncio
 import json
 import logging
 import shutil
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -67,6 +78,42 @@ def cookies_for(url: str, header: str | None) -> list[dict[str, Any]]:
     return out
 
 
+MAX_SESSIONS = 4
+
+
+class _Tab:
+    """One page and the API responses it has fetched since the last load or scroll."""
+
+    def __init__(self, context: Any, capture: str, want: int) -> None:
+        self.context = context
+        self.capture = capture
+        self.page: Any = None
+        self.pending: set[asyncio.Task[None]] = set()
+        self.reset(want)
+
+    def reset(self, want: int) -> None:
+        self.want = want
+        self.captured: list[dict[str, Any]] = []
+        self.enough = asyncio.Event()
+
+    async def record(self, resp: Any) -> None:
+        entry: dict[str, Any] = {"url": resp.url, "status": resp.status, "json": None, "text": ""}
+        try:
+            entry["text"] = await resp.text()
+            entry["json"] = json.loads(entry["text"])
+        except Exception:  # not JSON (a block page): the spider sees text and status
+            pass
+        self.captured.append(entry)
+        if len(self.captured) >= self.want:
+            self.enough.set()
+
+    def on_response(self, resp: Any) -> None:
+        if self.capture and self.capture in resp.url:
+            task = asyncio.ensure_future(self.record(resp))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+
+
 class BrowserCaptureMiddleware:
     """Downloader middleware: `meta["browser"]` requests are loaded in Chromium (see module doc)."""
 
@@ -76,6 +123,9 @@ class BrowserCaptureMiddleware:
         self._playwright: Any = None
         self._browser: Any = None
         self._lock = asyncio.Lock()
+        self._sessions: dict[str, _Tab] = {}  # kept pages, oldest first
+        self._gate = asyncio.Lock()
+        self._last = float("-inf")
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
@@ -96,58 +146,84 @@ class BrowserCaptureMiddleware:
         opts = request.meta.get("browser")
         if not opts:
             return None
-        capture = str(opts.get("capture") or "")
         want = int(opts.get("count", 1))
         timeout = float(opts.get("timeout", 20))
+        key = str(opts["session"]) if opts.get("session") else None
+        async with self._gate:  # one page action at a time, DOWNLOAD_DELAY apart (the source's rate limit)
+            delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY", 0)
+            wait = self._last + delay - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                if opts.get("scroll"):
+                    body = await self._scroll(key, want, timeout)
+                else:
+                    body = await self._load(request, str(opts.get("capture") or ""), want, timeout, key)
+            finally:
+                self._last = time.monotonic()
+        self.crawler.stats.inc_value("yuqing/browser/pages")
+        self.crawler.stats.inc_value("yuqing/browser/captured", len(body["captured"]))
+        return TextResponse(request.url, status=200, body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                            encoding="utf-8", headers={"Content-Type": "application/json; charset=utf-8"},
+                            request=request)
+
+    async def _wait(self, tab: _Tab, want: int, timeout: float, what: str) -> None:
+        try:
+            await asyncio.wait_for(tab.enough.wait(), timeout)
+        except TimeoutError:
+            log.warning("浏览器采集：%s 在 %.0f 秒内只捕获到 %d/%d 个接口响应", what, timeout, len(tab.captured), want)
+        if tab.pending:
+            await asyncio.wait(list(tab.pending), timeout=5)
+
+    async def _load(self, request: Request, capture: str, want: int, timeout: float,
+                    key: str | None) -> dict[str, Any]:
         browser = await self._ensure_browser()
         ua = request.headers.get("User-Agent")
         context = await browser.new_context(locale="zh-CN", user_agent=ua.decode() if ua else None)
-        captured: list[dict[str, Any]] = []
-        enough = asyncio.Event()
-        pending: set[asyncio.Task[None]] = set()
-
-        async def record(resp: Any) -> None:
-            entry: dict[str, Any] = {"url": resp.url, "status": resp.status, "json": None, "text": ""}
-            try:
-                entry["text"] = await resp.text()
-                entry["json"] = json.loads(entry["text"])
-            except Exception:  # not JSON (a block page): the spider sees text and status
-                pass
-            captured.append(entry)
-            if len(captured) >= want:
-                enough.set()
-
-        def on_response(resp: Any) -> None:
-            if capture and capture in resp.url:
-                task = asyncio.ensure_future(record(resp))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-
+        tab = _Tab(context, capture, want)
+        keep = False
         try:
             cookie = request.headers.get("Cookie")
             jar = cookies_for(request.url, cookie.decode("latin-1") if cookie else None)
             if jar:
                 await context.add_cookies(jar)
-            page = await context.new_page()
-            page.on("response", on_response)
-            await page.goto(request.url, wait_until="domcontentloaded", timeout=timeout * 1000)
-            try:
-                await asyncio.wait_for(enough.wait(), timeout)
-            except TimeoutError:
-                log.warning("浏览器采集：%s 在 %.0f 秒内只捕获到 %d/%d 个接口响应", request.url, timeout,
-                            len(captured), want)
-            if pending:
-                await asyncio.wait(list(pending), timeout=5)
+            tab.page = await context.new_page()
+            tab.page.on("response", tab.on_response)
+            await tab.page.goto(request.url, wait_until="domcontentloaded", timeout=timeout * 1000)
+            await self._wait(tab, want, timeout, request.url)
+            final_url = tab.page.url
+            if key is not None:
+                await self._keep(key, tab)
+                keep = True
         finally:
-            await context.close()
-        self.crawler.stats.inc_value("yuqing/browser/pages")
-        self.crawler.stats.inc_value("yuqing/browser/captured", len(captured))
-        body = json.dumps({"page": request.url, "complete": len(captured) >= want, "captured": captured},
-                          ensure_ascii=False)
-        return TextResponse(request.url, status=200, body=body.encode("utf-8"), encoding="utf-8",
-                            headers={"Content-Type": "application/json; charset=utf-8"}, request=request)
+            if not keep:
+                await context.close()
+        return {"page": request.url, "final_url": final_url, "complete": len(tab.captured) >= want,
+                "captured": tab.captured}
+
+    async def _keep(self, key: str, tab: _Tab) -> None:
+        old = self._sessions.pop(key, None)
+        if old is not None:
+            await old.context.close()
+        self._sessions[key] = tab
+        while len(self._sessions) > MAX_SESSIONS:
+            oldest = next(iter(self._sessions))
+            await self._sessions.pop(oldest).context.close()
+
+    async def _scroll(self, key: str | None, want: int, timeout: float) -> dict[str, Any]:
+        tab = self._sessions.get(key) if key is not None else None
+        if tab is None or tab.page is None:
+            return {"page": None, "final_url": None, "complete": False, "closed": True, "captured": []}
+        tab.reset(want)
+        await tab.page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        await self._wait(tab, want, timeout, f"{tab.page.url}（滚动加载）")
+        return {"page": tab.page.url, "final_url": tab.page.url, "complete": len(tab.captured) >= want,
+                "captured": tab.captured}
 
     async def _close(self) -> None:
+        for tab in list(self._sessions.values()):
+            await tab.context.close()
+        self._sessions.clear()
         if self._browser is not None:
             await self._browser.close()
             self._browser = None

@@ -4,24 +4,21 @@ www.douyin.com signs its API calls in JavaScript (a_bogus / X-Bogus); we sign no
 keyword's search page ``/search/{kw}?type=video`` is loaded in Chromium by
 crawlers.browser.BrowserCaptureMiddleware, which hands us the JSON the page fetched from
 ``/aweme/v1/web/general/search/single/``. Entries are ``data[].aweme_info`` (or the first of
-``data[].aweme_mix_info.mix_items``); format facts and their provenance:
-tests/crawlers/fixtures/README.md (douyin). Needs a logged-in cookie (``cookie_env``) on the real
-site; disabled by default in config/yuqing.yaml.
+``data[].aweme_mix_info.mix_items``); further pages come from scrolling the same page while the
+reply has ``has_more`` (the page itself asks for ``offset=cursor``), up to ``max_pages``, stopped
+at ``since`` / posts already stored (crawlers/spiders/browser_search.py). A refused API call, a
+non-zero ``status_code`` reply or a redirect to a login / verify page pauses the source with the
+reason. Format facts and their provenance: tests/crawlers/fixtures/douyin/README.md. Needs a
+logged-in cookie (``cookie_env``) on the real site; disabled by default in config/yuqing.yaml.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import scrapy
-from scrapy.http import Response
-
-from crawlers import settings as project_settings
-from crawlers.spiders.base import BaseSpider
+from crawlers.spiders.browser_search import BrowserSearchSpider, PageRead
 from yuqing.timeutil import SHANGHAI
 
 SEARCH_API = "/aweme/v1/web/general/search/single/"
@@ -35,42 +32,35 @@ def aweme_of(entry: dict[str, Any]) -> dict[str, Any] | None:
     return mix[0] if mix else None
 
 
-class DouyinSpider(BaseSpider):
+
+class DouyinSpider(BrowserSearchSpider):
     name = "douyin"
     platform = "douyin"
+    platform_zh = "抖音"
     site = "https://www.douyin.com"
-    custom_settings = {"DOWNLOADER_MIDDLEWARES": {**project_settings.DOWNLOADER_MIDDLEWARES,
-                                                  "crawlers.browser.BrowserCaptureMiddleware": 950}}
+    capture = SEARCH_API
 
-    async def start(self) -> Any:
-        timeout = float(self.ctx.option("browser_timeout", 20))
-        for keyword in self.keywords:
-            yield scrapy.Request(self.url(f"/search/{quote(keyword)}?type=video"), callback=self.parse,
-                                 cb_kwargs={"keyword": keyword},
-                                 meta={"browser": {"capture": SEARCH_API, "count": 1, "timeout": timeout}})
+    def search_path(self, keyword: str) -> str:
+        return f"/search/{quote(keyword)}?type=video"
 
-    def parse(self, response: Response, keyword: str) -> Iterator[dict[str, Any]]:
-        page = json.loads(response.text)
-        if not page["captured"]:
-            self.malformed(response, "搜索页没有请求搜索接口（可能需要登录或出现验证码）")
-            return
-        for captured in page["captured"]:
-            payload = captured.get("json")
-            if captured.get("status") != 200 or not isinstance(payload, dict):
-                self.crawler.stats.inc_value("yuqing/errors/browser_api_refused")
-                self.logger.warning("抖音搜索接口拒绝（HTTP %s）：%s", captured.get("status"), captured.get("url"))
+    def wall_reason(self, payload: dict[str, Any]) -> str | None:
+        code = payload.get("status_code", 0)
+        if code in (0, None):
+            return None
+        msg = payload.get("status_msg") or ""
+        return f"搜索接口拒绝请求（status_code={code}{'，' + msg if msg else ''}；可能需要登录 Cookie 或出现验证码）"
+
+    def read(self, payload: dict[str, Any]) -> PageRead:
+        out = PageRead(more=bool(payload.get("has_more")))
+        for entry in payload.get("data") or []:
+            aweme = aweme_of(entry)
+            if aweme is None or not aweme.get("aweme_id"):
+                out.skipped += 1
                 continue
-            if payload.get("status_code", 0) != 0:
-                self.malformed(response, f"搜索接口 status_code={payload.get('status_code')}")
-                continue
-            for entry in payload.get("data") or []:
-                aweme = aweme_of(entry)
-                if aweme is None or not aweme.get("aweme_id"):
-                    self.crawler.stats.inc_value("yuqing/skipped/not_aweme")
-                    continue
-                post = self.post(aweme)
-                if not self.skip_old(post):
-                    yield post
+            post = self.post(aweme)
+            out.posts.append(post)
+            out.dates.append((post["id"], post.get("published_at")))
+        return out
 
     def post(self, aweme: dict[str, Any]) -> dict[str, Any]:
         author = aweme.get("author") or {}

@@ -8,7 +8,7 @@ Routes come from a ``routes.json`` manifest in a directory and/or from Python ca
 A route matches when the path is equal and every listed query parameter has that value
 (the first match wins). ``body`` may replace ``file``. Without a matching route, a file
 under the directory with the request path is served; otherwise 404. Callables get a
-:class:`SiteRequest` and return a :class:`Reply`. Every request is recorded.
+:class:`SiteRequest` (GET or POST, with the body) and return a :class:`Reply`. Every request is recorded.
 
     with FixtureSite(directory) as site:
         site.url  # http://127.0.0.1:PORT
@@ -33,6 +33,13 @@ class SiteRequest:
     query: dict[str, str]
     headers: dict[str, str]
     raw_path: str
+    method: str = "GET"
+    body: bytes = b""
+
+    def header(self, name: str) -> str:
+        """A request header by case-insensitive name ("" when absent)."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), "")
 
 
 @dataclass
@@ -130,9 +137,17 @@ class FixtureSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                self._serve("GET", b"")
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                length = int(self.headers.get("Content-Length") or 0)
+                self._serve("POST", self.rfile.read(length) if length else b"")
+
+            def _serve(self, method: str, data: bytes) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                req = SiteRequest(parts.path, query, {k: v for k, v in self.headers.items()}, self.path)
+                req = SiteRequest(parts.path, query, {k: v for k, v in self.headers.items()}, self.path,
+                                  method, data)
                 site.requests.append(req)
                 try:
                     reply = site.resolve(req)

@@ -1,7 +1,8 @@
 """The browser-backed download (crawlers/browser.py) and the douyin spider, through real Chromium.
 
 The local site's search page signs its API call in JavaScript with a per-page nonce; the API
-answers 403 to anything the page did not sign. The spider gets the items only through the page.
+answers 403 to anything the page did not sign. The spider gets the items only through the page,
+and further pages by scrolling that same page (the page asks for offset=cursor itself).
 """
 
 from __future__ import annotations
@@ -20,18 +21,33 @@ from crawlers.browser import chromium_path
 from crawlers.spiders.douyin import SEARCH_API
 from crawlers.testing.signing_site import SigningSite
 
-FIXTURE = Path(__file__).parent / "fixtures" / "douyin" / "search_single.json"
+FIXTURES = Path(__file__).parent / "fixtures" / "douyin"
+PAGES = {0: "search_single.json", 10: "search_single_p2.json", 20: "search_single_p3.json"}
+
+
+def douyin_payload(keyword: str, offset: int) -> dict:
+    if keyword == "风控":  # a reply that is not a result page (ours: the code is not Douyin's documented one)
+        return {"status_code": 2483, "status_msg": "请先登录", "data": None}
+    if keyword != "家暴" or offset not in PAGES:
+        return {"status_code": 0, "data": [], "has_more": 0, "cursor": offset}
+    return json.loads((FIXTURES / PAGES[offset]).read_text(encoding="utf-8"))
 
 
 @pytest.fixture
 def signing_site() -> Iterator[SigningSite]:
     if not shutil.which("chromium") and not Path(chromium_path()).exists():
         pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
-    payload = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    site = SigningSite(SEARCH_API, lambda keyword: payload if keyword == "家暴" else {"status_code": 0, "data": []})
+    site = SigningSite(SEARCH_API, douyin_payload)
     site.start()
     yield site
     site.stop()
+
+
+def douyin_source(config_file, monkeypatch) -> None:
+    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    data["sources"] = [{"name": "douyin", "spider": "douyin", "download_delay": 0, "cookie_env": "YUQING_TEST_DY"}]
+    config_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("YUQING_TEST_DY", "sessionid=abc123; ttwid=t1")
 
 
 def test_unsigned_api_call_is_refused(signing_site):
@@ -44,16 +60,15 @@ def test_unsigned_api_call_is_refused(signing_site):
     assert err.value.code == 403
 
 
-def test_douyin_spider_gets_items_through_the_page(signing_site, crawl, config_file, monkeypatch):
-    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    data["sources"] = [{"name": "douyin", "spider": "douyin", "download_delay": 0, "cookie_env": "YUQING_TEST_DY"}]
-    config_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("YUQING_TEST_DY", "sessionid=abc123; ttwid=t1")
+def test_douyin_spider_gets_items_through_the_page_and_scrolls_for_more(signing_site, crawl, config_file,
+                                                                        monkeypatch):
+    douyin_source(config_file, monkeypatch)
     result = crawl("douyin", keywords="家暴", base_url=signing_site.url, keep_all="1",
                    settings={"YUQING_NOW": "2024-06-14T14:00:00+08:00"})
     assert result.summary.status == "ok", result.log[-3000:]
     items = result.by_id()
-    assert sorted(items) == ["douyin:7380123456780000001", "douyin:7380123456789012345", "douyin:7380123456789099999"]
+    assert sorted(items) == ["douyin:7378000000000000031", "douyin:7379000000000000021", "douyin:7379000000000000022",
+                             "douyin:7380123456780000001", "douyin:7380123456789012345", "douyin:7380123456789099999"]
     first = items["douyin:7380123456789012345"]
     assert first["url"] == "https://www.douyin.com/video/7380123456789012345"
     assert first["text"].startswith("女子遭家暴后报警")
@@ -64,9 +79,35 @@ def test_douyin_spider_gets_items_through_the_page(signing_site, crawl, config_f
     assert first["region"] == "湖南"
     assert items["douyin:7380123456789099999"]["author_verified"] is False
     assert items["douyin:7380123456780000001"]["author"] == "普法栏目"  # from aweme_mix_info.mix_items
+    second_page = items["douyin:7379000000000000022"]  # reached by scrolling the page once
+    assert second_page["published_at"].startswith("2024-06-13T08:53:20+08:00")
+    assert (second_page["likes"], second_page["comments"], second_page["reposts"]) == (2210, 180, 95)
+    assert second_page["region"] == "广东" and second_page["author"] == "律师老陈"
     api_calls = [r for r in signing_site.requests if r.path == SEARCH_API]
-    assert len(api_calls) == 1 and signing_site.refused == 0  # the page's own signed call, accepted
+    assert [r.query["offset"] for r in api_calls] == ["0", "10", "20"]  # the page's own calls, one page load
+    assert len([r for r in signing_site.requests if r.path.startswith("/search/")]) == 1
+    assert signing_site.refused == 0
     assert "sessionid=abc123" in api_calls[0].headers.get("Cookie", "")  # the cookie_env reached the browser
+    assert "abc123" not in result.log  # and was never logged
+
+
+def test_douyin_paging_stops_at_since(signing_site, crawl, config_file, monkeypatch):
+    douyin_source(config_file, monkeypatch)
+    result = crawl("douyin", keywords="家暴", base_url=signing_site.url, keep_all="1",
+                   since="2024-06-13T15:00:00+08:00", settings={"YUQING_NOW": "2024-06-14T14:00:00+08:00"})
+    assert result.summary.status == "ok", result.log[-3000:]
+    assert sorted(result.by_id()) == ["douyin:7380123456789012345", "douyin:7380123456789099999"]
+    offsets = [r.query["offset"] for r in signing_site.requests if r.path == SEARCH_API]
+    assert offsets == ["0", "10"]  # page 2 is all older than since: page 3 is never asked for
+
+
+def test_douyin_login_wall_pauses_the_source(signing_site, crawl, config_file, monkeypatch):
+    douyin_source(config_file, monkeypatch)
+    result = crawl("douyin", keywords="风控,家暴", base_url=signing_site.url, keep_all="1",
+                   settings={"YUQING_NOW": "2024-06-14T14:00:00+08:00", "CONCURRENT_REQUESTS": 1})
+    assert result.summary.status == "banned", result.log[-3000:]
+    assert "status_code=2483" in result.summary.ban_reason and "请先登录" in result.summary.ban_reason
+    assert result.summary.ban_reason.startswith("抖音搜索接口拒绝请求")
 
 
 def test_doctor_names_a_missing_chromium(monkeypatch):
