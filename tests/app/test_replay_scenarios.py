@@ -11,7 +11,7 @@ from tests.app.replay_helpers import Replayed, at, pairwise_grouping, run_scenar
 
 CONTRACT_KEYS = ["time", "kind", "incident_id", "category", "severity", "stage", "deadline", "text"]
 INC_KEYS = ["id", "category", "severity", "stage", "post_ids", "clock_started_at", "deadline",
-            "first_response_at", "heat"]
+            "first_response_at", "heat", "region"]
 
 
 def _no_duplicates(r: Replayed) -> None:
