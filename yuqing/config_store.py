@@ -278,12 +278,17 @@ def effective_settings(seed: Settings) -> tuple[Settings, int | None]:
         engine.dispose()
 
 
+def seed_of(rt: Any) -> Settings:
+    """The file's settings of a runtime (a runtime built from settings alone: those settings)."""
+    if getattr(rt, "seed", None) is None:
+        rt.seed = rt.settings
+    return rt.seed
+
+
 def reload(rt: Any) -> bool:
     """Swap ``rt.settings`` for the effective settings when a newer version is in force; True if it
     changed. An invalid stored version keeps the settings in force (logged)."""
-    seed = getattr(rt, "seed", None)
-    if seed is None:
-        rt.seed = seed = rt.settings
+    seed = seed_of(rt)
     with rt.session() as s:
         version = latest(s)
     current = getattr(rt, "config_version", None)

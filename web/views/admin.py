@@ -1,5 +1,9 @@
 """Administration: keyword schemes with live preview, sources and their health, roster, channels, users,
-dead letters (posts and notifications given up after their attempts, with 重新排队)."""
+dead letters (posts and notifications given up after their attempts, with 重新排队), and the
+configuration editor: each editable section (yuqing.config_store.EDITABLE_SECTIONS) as a form built
+from its schema, saved as a new version (who, when, diff, comment) that is in force in this process
+at once and in a running `yuqing run` within a minute; version history with rollback. Nothing is
+saved when the form does not validate: the errors are shown next to their fields."""
 
 from __future__ import annotations
 
@@ -7,15 +11,19 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from web import config_form
 from web.auth import ROLE_ZH, add_user, set_active
 from web.dead_letters import dead_letters, requeue
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
 from web.templating import templates
+from yuqing import audit, config_store
 from yuqing.db.models import CrawlRunRow, SourceStateRow, UserRow
 from yuqing.errors import YuqingError
 from yuqing.query import scheme_to_ast
+from yuqing.settings import KeywordScheme
 
 router = APIRouter()
 
@@ -41,7 +49,9 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
     except (ImportError, AttributeError):
         on_duty = []
     schemes = [(sc, str(scheme_to_ast(sc))) for sc in settings.keyword_schemes]
+    sections = [(name, config_store.SECTION_ZH.get(name, name)) for name in config_store.EDITABLE_SECTIONS]
     return {"user": user, "csrf": csrf_token(request), "settings": settings, "schemes": schemes,
+            "sections": sections, "config_version": rt.config_version,
             "states": states, "runs": runs, "users": users, "roles": ROLE_ZH, "on_duty": on_duty,
             "dead_posts": dead_posts, "dead_notes": dead_notes, "lags": lags,
             "now": rt.clock.now(), "flash": request.session.pop("flash", None), "errors": {}, "form": {}, **extra}
@@ -62,7 +72,21 @@ def preview(request: Request, q: str = "", user: CurrentUser = Depends(page_user
     name = request.query_params.get("scheme", "")
     params = params_of(request)
     node = None
-    if name:
+    draft = {k[2:]: v for k, v in request.query_params.items() if k.startswith("s.")}
+    if draft:  # a scheme being edited, not saved yet: its groups one entry per line
+        fields = {k: [w.strip() for w in v.splitlines() if w.strip()] for k, v in draft.items()
+                  if k in ("subject", "region", "person", "event", "exclude")}
+        try:
+            node = scheme_to_ast(KeywordScheme(name="预览", expression=draft.get("expression", "").strip() or None,
+                                               **fields))
+            params["q"] = str(node)
+        except (ValueError, YuqingError) as exc:
+            reason = (exc.errors()[0]["msg"].removeprefix("Value error, ") if isinstance(exc, ValidationError)
+                      else str(exc))
+            outcome = {"result": None, "errors": {"q": reason}}
+            return templates.TemplateResponse(request, "admin_preview.html",
+                                              {"user": user, "outcome": outcome, "q": ""})
+    elif name:
         try:  # the scheme's own AST: a long scheme is not held to the length limit of a typed query
             node = scheme_to_ast(rt_of(request).settings.scheme(name))
             params["q"] = str(node)
@@ -165,3 +189,89 @@ def send_test_message(rt: object, name: str, actor: str) -> None:
         channel.close()
     with rt.session() as s:  # type: ignore[attr-defined]
         audit.record(s, actor=actor, action="channel.test", object_type="channel", object_id=name, at=now)
+
+
+# -- the configuration editor -----------------------------------------------------------------
+def _section_or_404(section: str) -> str:
+    if section not in config_store.EDITABLE_SECTIONS:
+        raise HTTPException(404, "没有这一配置部分")
+    return section
+
+
+def _editor(request: Request, user: CurrentUser, section: str, data: object, errors: dict[str, str],
+            comment: str = "", status_code: int = 200) -> Response:
+    rt = rt_of(request)
+    root, rest = config_form.render(section, data, errors)
+    sections = [(name, config_store.SECTION_ZH.get(name, name)) for name in config_store.EDITABLE_SECTIONS]
+    return templates.TemplateResponse(request, "admin_config.html", {
+        "user": user, "csrf": csrf_token(request), "section": section, "sections": sections,
+        "title": config_store.SECTION_ZH.get(section, section), "root": root, "top_errors": rest,
+        "comment": comment, "config_version": rt.config_version, "invalid": bool(errors),
+        "flash": request.session.pop("flash", None)}, status_code=status_code)
+
+
+@router.get("/admin/config/history", response_class=HTMLResponse, include_in_schema=False)
+def config_history(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "admin")
+    rt = rt_of(request)
+    with rt.session() as s:
+        versions = config_store.history(s, limit=200)
+    return templates.TemplateResponse(request, "admin_history.html", {
+        "user": user, "csrf": csrf_token(request), "versions": versions, "zh": config_store.SECTION_ZH,
+        "config_version": rt.config_version, "source_path": config_store.seed_of(rt).source_path,
+        "flash": request.session.pop("flash", None)})
+
+
+@router.post("/admin/config/rollback/{version_id}", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+def config_rollback(version_id: int, request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "admin")
+    rt = rt_of(request)
+    now = rt.clock.now()
+    try:
+        with rt.session() as s:
+            version = config_store.rollback(s, config_store.seed_of(rt), version_id, user.username, now)
+            if version is not None:
+                audit.record(s, actor=user.username, action="config.rollback", object_type="config",
+                             object_id=version.id, at=now, after={"rollback_of": version_id})
+        config_store.reload(rt)
+        request.session["flash"] = (f"已回滚到版本 {version_id}（新版本 {version.id}），立即生效"
+                                    if version else "当前配置已与该版本相同，未记录新版本")
+    except YuqingError as exc:
+        request.session["flash"] = f"回滚失败：{exc}"
+    return RedirectResponse("/admin/config/history", status_code=303)
+
+
+@router.get("/admin/config/{section}", response_class=HTMLResponse, include_in_schema=False)
+def config_edit(section: str, request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    require(user, "admin")
+    section = _section_or_404(section)
+    return _editor(request, user, section, config_store.section_data(rt_of(request).settings, section), {})
+
+
+@router.post("/admin/config/{section}", include_in_schema=False, dependencies=[Depends(verify_csrf)])
+async def config_save(section: str, request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    """Save one section as a new version; invalid: the form again with the errors, nothing saved."""
+    require(user, "admin")
+    section = _section_or_404(section)
+    form = {k: str(v) for k, v in (await request.form()).multi_items()}
+    comment = form.get("__comment", "")[:500]
+    data, errors = config_form.parse(section, form)
+    rt = rt_of(request)
+    now = rt.clock.now()
+    version = None
+    if not errors:
+        try:
+            with rt.session() as s:
+                version = config_store.save(s, config_store.seed_of(rt), {section: data}, user.username, now,
+                                            comment=comment)
+                if version is not None:
+                    audit.record(s, actor=user.username, action="config.save", object_type="config",
+                                 object_id=version.id, at=now, after={"changed": version.changed})
+        except config_store.ConfigInvalid as exc:
+            errors = exc.errors
+    if errors:
+        return _editor(request, user, section, data, errors, comment=comment, status_code=400)
+    config_store.reload(rt)
+    request.session["flash"] = (f"已保存为配置版本 {version.id}：本页立即生效，运行中的服务一分钟内生效，无需重启"
+                                if version else "配置未变化，未记录新版本")
+    return RedirectResponse(f"/admin/config/{section}", status_code=303)
