@@ -189,6 +189,20 @@ def close_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
     _act("close", incident_id, by, "事件 #{id} 已关闭。", reason=reason)
 
 
+@incidents_app.command("move", help="把事件移交给另一单位（事发地识别有误时；须填写原因，留审计）")
+def move_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
+             unit: str = typer.Option(..., "--unit", help="目标单位 id（配置 units 中的 id）"),
+             reason: str = typer.Option(..., "--reason", help="移交原因"),
+             by: str = typer.Option(None, "--by", help=ACTOR_HELP)) -> None:
+    from alerting import units
+
+    rt = runtime()
+    with rt.session() as s:
+        units.move(s, incident_id, unit, _actor(by), rt.clock.now(), reason, rt.settings)
+    console.print(f"已将事件 #{incident_id} 移交至 {units.label(rt.settings, unit)}。", markup=False)
+    rt.close()
+
+
 @incidents_app.command("merge", help="把其他事件并入目标事件：merge 目标ID 来源ID…")
 def merge_cmd(target_id: int = typer.Argument(..., help="保留的事件编号"),
               source_ids: list[int] = typer.Argument(..., help="并入的事件编号"),

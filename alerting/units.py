@@ -159,11 +159,41 @@ def region_of(incident: Any) -> tuple[str | None, float | None]:
     return (str(code) if code else None), (float(confidence) if confidence is not None else None)
 
 
-def assign(incident: Any, settings: Settings) -> bool:
+def _posts_region(session: Any, incident: Any) -> tuple[str | None, float | None]:
+    """Stand-in while ``incidents.region_code`` (alerting.engine.region) is absent: the most specific
+    gazetteer place most of the incident's posts name, with the share of posts naming it."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from yuqing import places
+    from yuqing.db.models import IncidentPostRow, PostRow
+
+    texts = session.execute(select(PostRow.title, PostRow.text).join(
+        IncidentPostRow, IncidentPostRow.post_id == PostRow.id).where(IncidentPostRow.incident_id == incident.id))
+    votes: Counter[str] = Counter()
+    total = 0
+    for title, text in texts:
+        total += 1
+        try:
+            found = [p for p in places.extract(f"{title or ''}\n{text or ''}") if ":" not in p.code]
+        except Exception:  # noqa: BLE001 - no gazetteer: no place
+            return None, None
+        for place in places.most_specific(found)[:1]:
+            votes[place.code] += 1
+    if not votes:
+        return None, None
+    code, count = votes.most_common(1)[0]
+    return code, count / max(total, 1)
+
+
+def assign(incident: Any, settings: Settings, session: Any = None) -> bool:
     """Set ``incident.unit_id`` from its region unless moved by hand; True when it changed."""
     if getattr(incident, "unit_manual", False) and incident.unit_id and get(settings, incident.unit_id):
         return False
     code, confidence = region_of(incident)
+    if code is None and session is not None and settings.units and not hasattr(type(incident), "region_code"):
+        code, confidence = _posts_region(session, incident)
     owner = route(settings, code, confidence).unit.id
     if not settings.units:
         owner = None  # no units: the column stays empty (the root)
@@ -205,3 +235,61 @@ def visible(settings: Settings, viewer_unit: str | None, incident_unit: str | No
         return True
     owner_id = incident_unit or root(settings).id
     return owner_id in scope
+
+
+def move(session: Any, incident_id: int, unit_id: str, actor: str, now: Any, reason: str,
+         settings: Settings) -> Any:
+    """A person moves an incident to another unit (the place was wrong): audited, and it sticks
+    (routing by region no longer changes it). Raises ``YuqingError`` (Chinese) when refused."""
+    from yuqing.audit import record
+    from yuqing.db.models import IncidentRow
+    from yuqing.errors import YuqingError
+    from yuqing.timeutil import to_utc
+
+    if not settings.units:
+        raise YuqingError("未配置各级单位（units），无法移交事件")
+    target = get(settings, unit_id) if unit_id else None
+    if target is None:
+        known = "、".join(u.id for u in settings.units)
+        raise YuqingError(f"单位 {unit_id!r} 不存在（可选: {known}）")
+    reason = (reason or "").strip()
+    if not reason:
+        raise YuqingError("移交事件必须填写原因（--reason）")
+    incident = session.get(IncidentRow, int(incident_id))
+    if incident is None:
+        raise YuqingError(f"事件 #{incident_id} 不存在")
+    if incident.merged_into is not None:
+        raise YuqingError(f"事件 #{incident_id} 已并入事件 #{incident.merged_into}，请对该事件操作")
+    before = owner(settings, incident)
+    if before.id == target.id and incident.unit_manual:
+        return incident
+    now = to_utc(now)
+    incident.unit_id = target.id
+    incident.unit_manual = True
+    incident.updated_at = now
+    record(session, actor=actor, action="incident.move", object_type="incident", object_id=incident.id, at=now,
+           before={"unit_id": before.id}, after={"unit_id": target.id},
+           detail=f"由 {before.name} 移交至 {target.name}：{reason}")
+    return incident
+
+
+def register() -> None:
+    """Keep every open incident's owner current on each engine tick (its region may have changed)."""
+    from yuqing import hooks
+
+    hooks.on_tick(_assign_open)
+
+
+def _assign_open(session: Any, now: Any, settings: Settings) -> int:
+    if not settings.units:
+        return 0
+    from sqlalchemy import select
+
+    from yuqing.db.models import IncidentRow
+
+    changed = 0
+    for incident in session.scalars(select(IncidentRow).where(
+            IncidentRow.stage.in_(("warning", "response", "aftermath")), IncidentRow.merged_into.is_(None),
+            IncidentRow.unit_manual.is_(False))):
+        changed += assign(incident, settings, session)
+    return changed

@@ -11,6 +11,12 @@ recorded as ``line N: reason`` in the report's errors and the replay goes on to 
 INC are written in every case (the CLI prints the errors on stderr and exits 2 at the end).
 Notification kinds in OUT are those of ``alerting.outbox.KINDS`` (the contract's list, with
 ``checklist_overdue`` for overdue checklist items; ``reminder`` is only the clock's).
+
+Federation units come from the scenario's settings (``units:``); every unit's notifications go to
+the one file channel, and with units configured each OUT line also carries ``"unit"``: the id of
+the unit it went to (the owner, or the parent for a 上报 copy: a breach, or severity >= 3). An
+action ``{"action": "move", "post_id", "unit", "reason", "at"}`` moves the post's incident to
+another unit by hand (``yuqing incidents move``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from yuqing.settings import ChannelSettings, Settings, load_settings
 from yuqing.timeutil import SimClock, parse_datetime, to_utc
 from yuqing.validation import LineError, loads_line, post_from_obj
 
-ACTIONS = ("ack", "advance", "respond", "dismiss", "close")
+ACTIONS = ("ack", "advance", "respond", "dismiss", "close", "move")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)?\s*$", re.I)
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -100,6 +106,8 @@ def _action(obj: dict[str, Any], number: int) -> Event:
         raise ValueError(f"字段 at 无效: {exc}") from None
     if name == "dismiss" and not str(obj.get("reason") or "").strip():
         raise ValueError("dismiss 动作缺少必填字段: reason")
+    if name == "move" and not str(obj.get("unit") or "").strip():
+        raise ValueError("move 动作缺少必填字段: unit")
     if obj.get("response_at"):
         try:
             parse_datetime(obj["response_at"])
@@ -119,6 +127,8 @@ def replay_settings(base: Settings, data_dir: Path, notify_file: Path) -> Settin
                           "model_dir": str(base.resolve(base.classifier.model_dir))}
     data["channels"] = [ChannelSettings(name="replay", type="file", path=str(notify_file.resolve()),
                                         min_severity=0).model_dump()]
+    for unit in data.get("units") or []:  # every unit's notifications go to the one file (each line names it)
+        unit["channels"] = []
     settings = Settings.model_validate(data)
     settings.source_path = base.source_path
     return settings
@@ -209,6 +219,11 @@ class Replayer:
                                     text=str(obj.get("text") or ""), settings=settings)
                 elif name == "dismiss":
                     actions.dismiss(s, incident.id, actor, now, str(obj.get("reason")), settings=settings)
+                elif name == "move":
+                    from alerting import units
+
+                    units.move(s, incident.id, str(obj["unit"]), actor, now,
+                               str(obj.get("reason") or "场景回放移交"), settings)
                 elif name == "close":
                     actions.close(s, incident.id, actor, now, reason=str(obj.get("reason") or "场景回放关闭"),
                                   settings=settings)

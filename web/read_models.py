@@ -29,6 +29,7 @@ from yuqing.db.models import (
 )
 from yuqing.domain import Stage
 from yuqing.exits import masked_post, safe_url
+from yuqing.places import Region
 from yuqing.privacy import mask
 
 OPEN_STAGES = [Stage.warning.value, Stage.response.value, Stage.aftermath.value]
@@ -50,6 +51,7 @@ class BoardRow:
     unacked_alerts: int
     posts: int
     heat_series: list[float]
+    region: dict[str, Any] | None = None  # {"code", "name", "level", "confidence"} (alerting.engine.region)
 
     @property
     def detection_lag_s(self) -> float | None:
@@ -64,10 +66,17 @@ class BoardRow:
                 "clock_started_at": self.clock_started_at.isoformat() if self.clock_started_at else None,
                 "first_response_at": self.first_response_at.isoformat() if self.first_response_at else None,
                 "acknowledged": self.acknowledged, "unacked_alerts": self.unacked_alerts, "posts": self.posts,
-                "detection_lag_seconds": self.detection_lag_s}
+                "detection_lag_seconds": self.detection_lag_s, "region": self.region}
 
 
 SPARKLINE_WINDOW = timedelta(hours=48)
+
+
+def _region(incident: IncidentRow) -> dict[str, Any] | None:
+    if not incident.region_code:
+        return None
+    return Region(incident.region_code, incident.region_name or "", incident.region_level or "",
+                  float(incident.region_confidence or 0.0)).to_json()
 
 
 def board_rows(session: Session, now: datetime) -> list[BoardRow]:
@@ -90,7 +99,8 @@ def board_rows(session: Session, now: datetime) -> list[BoardRow]:
             series[inc_id].append(heat)
     rows = [BoardRow(i.id, mask(i.title or ""), i.category, i.severity, i.stage, i.heat, i.deadline, i.clock_started_at,
                      i.detected_at, i.first_response_at, i.acknowledged_at is not None,
-                     0 if i.acknowledged_at else unacked.get(i.id, 0), counts.get(i.id, 0), series[i.id][-24:])
+                     0 if i.acknowledged_at else unacked.get(i.id, 0), counts.get(i.id, 0), series[i.id][-24:],
+                     _region(i))
              for i in incidents]
     # unacknowledged first, then severity, then the nearest deadline
     far = datetime.max.replace(tzinfo=None)

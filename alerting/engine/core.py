@@ -165,7 +165,7 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
                    reason=f"等级达到{texts.severity_zh(incident.severity)}（{assessment.reason}），自动进入应对阶段")
     if opened:
         instantiate_checklist(session, incident, incident.stage, now, settings)
-        units.assign(incident, settings)  # the owner unit's roster (alerting.units)
+        units.assign(incident, settings, session)  # the owner unit's roster (alerting.units)
         duty = units.roster_of(settings, units.owner(settings, incident))
         people = roster.recipients(duty, 0, now)
         send(session, kind="new_incident", incident=incident, now=now, settings=settings, key="open",

@@ -35,7 +35,7 @@ def send(session: Session, *, kind: str, incident: IncidentRow, text: str, now: 
     payload = dict(extra or {})
     if subkind:
         payload["subkind"] = subkind
-    units.assign(incident, settings)  # the owner follows the region (unless moved by hand)
+    units.assign(incident, settings, session)  # the owner follows the region (unless moved by hand)
     owner = units.owner(settings, incident)
     duty = units.roster_of(settings, owner)
     rows = enqueue(session, kind=kind, incident=incident, text=text, now=now, settings=settings,

@@ -26,7 +26,7 @@ def _feed(rt: Runtime, now: datetime, *posts: dict) -> None:
                         for p in posts], now)
         rows = [s.get(PostRow, p["id"]) for p in posts]
         for row in rows:
-            row.category, row.severity = "violence", 2
+            row.category, row.severity = "rights", 2
         handle_posts(s, rows, now, rt.settings)
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from web import actions
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
 from web.read_models import board_rows
+from web.scope import require_visible, visible_ids
 from web.templating import templates
 
 router = APIRouter()
@@ -17,6 +18,8 @@ def _context(request: Request, user: CurrentUser) -> dict:
     rt = rt_of(request)
     with rt.session() as s:
         rows = board_rows(s, rt.clock.now())
+    shown = visible_ids(request, user.username, [r.id for r in rows])  # the user's unit and those below
+    rows = [r for r in rows if r.id in shown]
     return {"user": user, "rows": rows, "now": rt.clock.now(), "csrf": csrf_token(request),
             "flash": request.session.pop("flash", None)}
 
@@ -37,6 +40,7 @@ def board_table(request: Request, user: CurrentUser = Depends(page_user)) -> HTM
 @router.post("/incidents/{incident_id}/ack", include_in_schema=False, dependencies=[Depends(verify_csrf)])
 def ack(incident_id: int, request: Request, user: CurrentUser = Depends(page_user)) -> RedirectResponse:
     require(user, "ack")
+    require_visible(request, user.username, incident_id)
     actions.run(rt_of(request), "ack", incident_id, user.username, {})
     request.session["flash"] = f"已确认事件 #{incident_id}"
     return RedirectResponse(_back(request.headers.get("referer") or "", request), status_code=303)

@@ -126,6 +126,10 @@ def kibana_link(request: Request, query: str) -> str | None:
 def search_page(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
     require(user, "search")
     p = params_of(request)
+    if p["incident"].lstrip("#").isdigit():  # an incident outside the user's units: 404 (web.scope)
+        from web.scope import require_visible
+
+        require_visible(request, user.username, int(p["incident"].lstrip("#")))
     outcome = run_search(request, p) if any(p[k] for k in FILTERS if k not in ("sort", "interval")) else \
         {"result": None, "errors": {}}
     with rt_of(request).session() as s:
