@@ -157,10 +157,15 @@ def _name(code: str | None) -> str | None:
 
 
 def _from_columns(inc: IncidentRow) -> Region | None:
-    code = getattr(inc, "region_code", None)
+    code = str(getattr(inc, "region_code", None) or "")
     if not code:
         return None
-    place = places.lookup(str(code))
+    if code.isdigit() and len(code) < 12:
+        code = code.ljust(12, "0")  # 6-digit 行政区划代码
+    place = places.lookup(code)
+    if place is None:  # a town or village (synthetic code): its name still names its county/city
+        found = places.extract(str(getattr(inc, "region_name", None) or ""))
+        place = found[-1] if found else None
     if place is None:
         return None
     province, city = _units(place)
