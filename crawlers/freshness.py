@@ -120,7 +120,8 @@ def merge_schedules(published: Sequence[datetime], start: datetime, schedules: S
 
 
 # spiders that search by keyword (the others read fixed lists or feeds)
-KEYWORD_SEARCH_SPIDERS = ("weibo_search", "weibo_web", "baidu_news", "sogou_weixin", "tieba", "douyin")
+KEYWORD_SEARCH_SPIDERS = ("weibo_search", "weibo_web", "baidu_news", "sogou_weixin", "tieba", "douyin",
+                          "kuaishou", "xiaohongshu")
 HOT_MAX_PAGES = 2  # newest first, stopped earlier at the newest stored post
 
 
