@@ -66,7 +66,7 @@ def check_sources(rt: Runtime) -> list[CheckResult]:
         if source.spider == "web_list" and not all(source.args.get(k) for k in ("list_urls", "item", "link", "text")):
             results.append(CheckResult(name, False, "web_list 需要在 args 中配置 list_urls、item、link、text 选择器"))
             continue
-        if source.spider in ("douyin", "kuaishou", "xiaohongshu"):  # browser-backed: Debian chromium + Playwright
+        if source.spider in ("douyin", "kuaishou", "xiaohongshu", "zhihu"):  # browser-backed: Debian chromium + Playwright
             from crawlers.browser import browser_problem
 
             problem = browser_problem()
