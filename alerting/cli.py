@@ -11,6 +11,7 @@ from datetime import datetime
 import typer
 
 from yuqing.cli.context import console, runtime
+from yuqing.platforms import platform_zh
 
 incidents_app = typer.Typer(help="舆情事件：列表、详情、确认、推进阶段、记录回应、排除误报、合并与拆分",
                             no_args_is_help=True, rich_markup_mode=None)
@@ -127,7 +128,7 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
         out.append(f"帖子（{len(posts)} 条）：")
         for post, reason in posts[:30]:
             text = preview(post.title or post.text, 61)  # mask, then cut
-            out.append(f"  [{post.id}] {fmt_local(post.published_at)} {post.platform} {mask(post.author or '')}"
+            out.append(f"  [{post.id}] {fmt_local(post.published_at)} {platform_zh(post.platform)} {mask(post.author or '')}"
                        f"（{reason}）{text}")
     for line in out:
         console.print(line, markup=False)

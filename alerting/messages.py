@@ -26,6 +26,7 @@ from yuqing.domain import (
     stage_zh,
 )
 from yuqing.exits import md_link, md_text, preview, safe_url, slack_link, slack_text
+from yuqing.platforms import platform_zh
 from yuqing.privacy import mask, mask_then_cut
 from yuqing.timeutil import fmt_duration, fmt_local, parse_datetime, to_utc
 
@@ -41,8 +42,6 @@ KIND_ZH: dict[str, str] = {
     "checklist_overdue": "处置清单逾期",
 }
 SUBKIND_ZH = {"checklist": "处置清单事项提醒"}
-PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "wechat": "微信", "douyin": "抖音", "news": "新闻",
-               "rss": "新闻", "forum": "论坛", "tieba": "贴吧", "zhihu": "知乎", "bilibili": "B站"}
 # Slack attachment colours by severity (the 舆情等级 colours)
 SEVERITY_COLOUR = {int(s): info[3] for s, info in SEVERITY_INFO.items()}
 FEISHU_TEMPLATE = {0: "grey", 1: "blue", 2: "yellow", 3: "orange", 4: "red"}
@@ -110,7 +109,7 @@ POST_PREVIEW = 81  # characters of a post in a message, ellipsis included
 
 def _post_line(post: dict[str, Any]) -> str:
     """'[微博] 作者：text…' — masked first, then cut (plain text; callers render it)."""
-    platform = PLATFORM_ZH.get(post.get("platform") or "", post.get("platform") or "")
+    platform = platform_zh(post.get("platform")) if post.get("platform") else ""
     return f"[{platform}] {preview(post.get('author'), 40) or '匿名'}：{preview(post.get('text'), POST_PREVIEW)}"
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from reports.data import IncidentLine, ReportData
 from yuqing.domain import Stage, category_zh, severity_zh, stage_zh
 from yuqing.exits import md_text, preview
+from yuqing.platforms import platform_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_local
 
@@ -40,6 +41,9 @@ def summary_rows(data: ReportData) -> list[tuple[str, str]]:
     if data.kind == "incident":
         rows = [r for r in rows if r[0] in ("统计时段", "首次回应", "回应及时率", "逾期待办")]
         rows.insert(1, ("相关帖子", f"{data.posts_total} 条"))
+    if data.posts_by_platform:
+        rows.insert(2, ("平台分布", "，".join(f"{md_text(platform_zh(k))} {v} 条" for k, v in sorted(
+            data.posts_by_platform.items(), key=lambda kv: (-kv[1], kv[0])))))
     return rows
 
 
@@ -69,7 +73,7 @@ def to_markdown(data: ReportData) -> str:
                                         for o in data.overdue_items]
     if data.top_posts:
         out += ["", "## 重点帖子", ""] + [
-            f"{n}. ［{p['platform']}］ {md_text(preview(p['author'], 40))}：{md_text(preview(p['title'] or p['text'], 81))}"
+            f"{n}. ［{md_text(platform_zh(p['platform']))}］ {md_text(preview(p['author'], 40))}：{md_text(preview(p['title'] or p['text'], 81))}"
             f"（互动 {p['engagement']}）"
             for n, p in enumerate(data.top_posts, 1)]
     return "\n".join(out) + "\n"
@@ -78,7 +82,7 @@ def to_markdown(data: ReportData) -> str:
 def to_html(data: ReportData, standalone: bool = True) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters.update(local=fmt_local, mask=mask, preview=preview, category_zh=category_zh, severity_zh=severity_zh,
-                       stage_zh=stage_zh)
+                       stage_zh=stage_zh, platform_zh=platform_zh)
     return env.get_template("report_body.html").render(data=data, rows=summary_rows(data), standalone=standalone)
 
 
@@ -134,7 +138,7 @@ def to_docx(data: ReportData) -> bytes:
     if data.top_posts:
         doc.add_heading("重点帖子", level=1)
         for p in data.top_posts:
-            doc.add_paragraph(f"[{p['platform']}] {preview(p['author'], 40)}：{preview(p['title'] or p['text'], 121)}"
+            doc.add_paragraph(f"[{platform_zh(p['platform'])}] {preview(p['author'], 40)}：{preview(p['title'] or p['text'], 121)}"
                               f"（互动 {p['engagement']}）", style="List Number")
     buf = io.BytesIO()
     doc.save(buf)

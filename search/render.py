@@ -14,6 +14,7 @@ from search.highlight import strip_tags
 from search.types import SearchResult
 from yuqing.domain import Category, Severity
 from yuqing.exits import masked_post, preview, safe_url
+from yuqing.platforms import platform_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import fmt_local
 
@@ -49,12 +50,12 @@ def render_table(console: Console, query: str, result: SearchResult) -> None:
         when = fmt_local(datetime.fromisoformat(str(p["published_at"]))) if p.get("published_at") else ""
         cat = Category(p["category"]).zh if p.get("category") else "未分类"
         sev = Severity(int(p["severity"])).label if p.get("severity") is not None else "-"  # type: ignore[call-overload]
-        table.add_row(when, str(p.get("platform") or ""), mask(str(p.get("author") or "")), cat, sev,
+        table.add_row(when, platform_zh(p.get("platform")) if p.get("platform") else "", mask(str(p.get("author") or "")), cat, sev,
                       _fragment(hit.highlight, p), hit.id)
     console.print(table)
     terms = result.aggregations.get("terms", {})
     if terms.get("platform"):
-        console.print("平台分布：" + "，".join(f"{b['key']} {b['count']}" for b in terms["platform"]))
+        console.print("平台分布：" + "，".join(f"{platform_zh(b['key'])} {b['count']}" for b in terms["platform"]))
 
 
 def masked_json(data: dict[str, Any]) -> dict[str, Any]:

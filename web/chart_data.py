@@ -12,6 +12,8 @@ Guarantees:
   name (``yuqing.places.extract``) and their IP属地 (the ``region`` field crawlers keep in
   ``extra``) — by a vote of posts: the province most posts name, then the city most of those name.
   ``confidence`` is the share of the incident's posts that name that province.
+* ``narrow``: a function that limits a select over incidents to what the viewer may see
+  (``web.scope.restrict``); None sees everything. Alerts and posts follow their incidents.
 * Counts over the last 7/30 days are of incidents detected in that window (merged ones excluded),
   by category, by severity and per Beijing day.
 """
@@ -20,12 +22,13 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from web import charts
@@ -38,6 +41,9 @@ from yuqing.timeutil import SHANGHAI, iso_shanghai, to_utc
 OPEN_STAGES = (Stage.warning.value, Stage.response.value, Stage.aftermath.value)
 TREND_HOURS = 24 * 7  # the longest an incident's hourly chart goes back
 SPARK_HOURS = 24
+Narrow = Callable[[Select], Select]
+# what the wall lists as alerts: every notification but those held back as repeats
+ALERT_STATUS_ZH = {"sent": "已发送", "pending": "待发送", "sending": "发送中", "dead": "发送失败"}
 
 
 # --- one incident ----------------------------------------------------------------------------
@@ -85,13 +91,14 @@ def sparklines(session: Session, incident_ids: list[int], now: datetime,
 
 # --- categories and severities over 7/30 days -------------------------------------------------
 
-def category_severity(session: Session, now: datetime, days: int) -> dict[str, Any]:
+def category_severity(session: Session, now: datetime, days: int, narrow: Narrow | None = None) -> dict[str, Any]:
     """Incidents detected in the last ``days`` days (Beijing days, today included)."""
     today = to_utc(now).astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
     first = today - timedelta(days=days - 1)
-    rows = list(session.execute(select(IncidentRow.detected_at, IncidentRow.category, IncidentRow.severity).where(
+    stmt = select(IncidentRow.detected_at, IncidentRow.category, IncidentRow.severity).where(
         IncidentRow.detected_at >= to_utc(first), IncidentRow.detected_at <= to_utc(now),
-        IncidentRow.merged_into.is_(None))).all())
+        IncidentRow.merged_into.is_(None))
+    rows = list(session.execute(narrow(stmt) if narrow else stmt).all())
     day_keys = [(first + timedelta(days=i)).date() for i in range(days)]
     index = {d: i for i, d in enumerate(day_keys)}
     cats = [c.value for c in CATEGORIES]
@@ -109,7 +116,7 @@ def category_severity(session: Session, now: datetime, days: int) -> dict[str, A
         "labels": [d.strftime("%m-%d") for d in day_keys],
         "categories": [{"key": c, "name": category_zh(c), "count": by_cat.get(c, 0), "per_day": per_day[c]}
                        for c in cats],
-        "severities": [{"key": int(s), "name": severity_zh(int(s)), "colour": SEVERITY_INFO[s][3],
+        "severities": [{"key": int(s), "name": s.zh, "label": severity_zh(int(s)), "colour": SEVERITY_INFO[s][3],
                         "count": by_sev.get(int(s), 0)} for s in Severity],
     }
 
@@ -157,7 +164,7 @@ def _name(code: str | None) -> str | None:
 
 
 def _from_columns(inc: IncidentRow) -> Region | None:
-    code = str(getattr(inc, "region_code", None) or "")
+    code = str(getattr(inc, "region_code", None) or "").split("/")[0]  # "410726000000/汲冢镇": a town
     if not code:
         return None
     if code.isdigit() and len(code) < 12:
@@ -255,38 +262,45 @@ def region_map(session: Session, incidents: list[IncidentRow]) -> dict[str, Any]
 
 # --- the duty-room wall -------------------------------------------------------------------------
 
-def open_incidents(session: Session) -> list[IncidentRow]:
-    return list(session.scalars(select(IncidentRow).where(IncidentRow.stage.in_(OPEN_STAGES),
-                                                          IncidentRow.merged_into.is_(None))))
+def open_incidents(session: Session, narrow: Narrow | None = None) -> list[IncidentRow]:
+    stmt = select(IncidentRow).where(IncidentRow.stage.in_(OPEN_STAGES), IncidentRow.merged_into.is_(None))
+    return list(session.scalars(narrow(stmt) if narrow else stmt))
 
 
-def latest_alerts(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+def latest_alerts(session: Session, limit: int = 10, narrow: Narrow | None = None) -> list[dict[str, Any]]:
     from alerting.messages import title as alert_title
 
-    rows = session.scalars(select(NotificationRow).where(NotificationRow.status == "sent").order_by(
-        NotificationRow.sent_at.desc(), NotificationRow.id.desc()).limit(limit))
+    stmt = select(NotificationRow).where(NotificationRow.status.in_(list(ALERT_STATUS_ZH)))
+    if narrow is not None:  # only alerts of incidents the viewer sees
+        stmt = narrow(stmt.join(IncidentRow, IncidentRow.id == NotificationRow.incident_id))
+    rows = session.scalars(stmt.order_by(NotificationRow.created_at.desc(), NotificationRow.id.desc()).limit(limit))
     return [{"id": n.id, "incident_id": n.incident_id, "title": alert_title(n.payload or {}),
              "severity": int((n.payload or {}).get("severity") or 0), "channel": n.channel,
+             "status": n.status, "status_name": ALERT_STATUS_ZH[n.status],
              "at": iso_shanghai(n.sent_at or n.created_at),
              "label": to_utc(n.sent_at or n.created_at).astimezone(SHANGHAI).strftime("%m-%d %H:%M"),
              "acked": n.acked_at is not None} for n in rows]
 
 
-def crisis_trend(session: Session, now: datetime, hours: int = 24) -> dict[str, Any]:
-    """Crisis posts (category other than 非危机) and new incidents per Beijing hour."""
+def crisis_trend(session: Session, now: datetime, hours: int = 24, narrow: Narrow | None = None) -> dict[str, Any]:
+    """Crisis posts (category other than 非危机; for a narrowed viewer, those of its incidents) and new
+    incidents per Beijing hour."""
     axis = charts.hour_axis(now - timedelta(hours=hours - 1), now)
     start = to_utc(axis[0])
-    posts = [t for (t,) in session.execute(select(func.coalesce(PostRow.published_at, PostRow.first_seen_at)).where(
-        func.coalesce(PostRow.published_at, PostRow.first_seen_at) >= start, PostRow.category.is_not(None),
-        PostRow.category != "none"))]
-    new = [t for (t,) in session.execute(select(IncidentRow.detected_at).where(
-        IncidentRow.detected_at >= start, IncidentRow.merged_into.is_(None)))]
+    when = func.coalesce(PostRow.published_at, PostRow.first_seen_at)
+    post_stmt = select(when).where(when >= start, PostRow.category.is_not(None), PostRow.category != "none")
+    if narrow is not None:
+        post_stmt = narrow(post_stmt.join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id).join(
+            IncidentRow, IncidentRow.id == IncidentPostRow.incident_id)).distinct()
+    posts = [t for (t,) in session.execute(post_stmt)]
+    new_stmt = select(IncidentRow.detected_at).where(IncidentRow.detected_at >= start, IncidentRow.merged_into.is_(None))
+    new = [t for (t,) in session.execute(narrow(new_stmt) if narrow else new_stmt)]
     return {"labels": [charts.hour_label(h) for h in axis], "posts": charts.per_hour(posts, axis),
             "incidents": charts.per_hour(new, axis)}
 
 
-def bigscreen(session: Session, now: datetime) -> dict[str, Any]:
-    incidents = open_incidents(session)
+def bigscreen(session: Session, now: datetime, narrow: Narrow | None = None) -> dict[str, Any]:
+    incidents = open_incidents(session, narrow)
     by_stage = Counter(i.stage for i in incidents)
     by_sev = Counter(int(i.severity or 0) for i in incidents)
     clocks = sorted((i for i in incidents if i.deadline and not i.first_response_at), key=lambda i: to_utc(i.deadline))
@@ -295,16 +309,16 @@ def bigscreen(session: Session, now: datetime) -> dict[str, Any]:
         "now": iso_shanghai(now), "open": len(incidents),
         "unacked": sum(1 for i in incidents if i.acknowledged_at is None),
         "stages": [{"key": s, "name": stage_zh(s), "count": by_stage.get(s, 0)} for s in OPEN_STAGES],
-        "severities": [{"key": int(s), "name": severity_zh(int(s)), "colour": SEVERITY_INFO[s][3],
+        "severities": [{"key": int(s), "name": s.zh, "label": severity_zh(int(s)), "colour": SEVERITY_INFO[s][3],
                         "count": by_sev.get(int(s), 0)} for s in Severity if s is not Severity.none],
         "clocks": [{"id": i.id, "title": mask(i.title or ""), "severity": i.severity, "stage": stage_zh(i.stage),
                     "category": category_zh(i.category), "deadline": iso_shanghai(i.deadline),
                     "acknowledged": i.acknowledged_at is not None} for i in clocks[:12]],
         "incidents": [{"id": i.id, "title": mask(i.title or ""), "severity": i.severity,
-                       "severity_name": severity_zh(i.severity), "stage": stage_zh(i.stage),
+                       "severity_name": Severity(int(i.severity or 0)).zh, "stage": stage_zh(i.stage),
                        "category": category_zh(i.category), "heat": round(i.heat or 0.0, 1)} for i in top],
-        "alerts": latest_alerts(session),
+        "alerts": latest_alerts(session, narrow=narrow),
         "map": region_map(session, incidents),
-        "trend": crisis_trend(session, now),
-        "stats": category_severity(session, now, 7),
+        "trend": crisis_trend(session, now, narrow=narrow),
+        "stats": category_severity(session, now, 7, narrow),
     }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from yuqing import audit
 from yuqing.db.models import NotificationRow, PostRow
 from yuqing.errors import YuqingError
+from yuqing.platforms import platform_zh
 
 DEAD_POST_STATUSES = ("dead", "failed")
 LIMIT = 100
@@ -34,7 +35,7 @@ class DeadLetter:
 
 def dead_letters(session: Session, limit: int = LIMIT) -> tuple[list[DeadLetter], list[DeadLetter]]:
     """The newest dead posts and dead notifications."""
-    posts = [DeadLetter("post", r.id, f"{r.platform}：{(r.title or r.text or '')[:60]}", r.error or "",
+    posts = [DeadLetter("post", r.id, f"{platform_zh(r.platform)}：{(r.title or r.text or '')[:60]}", r.error or "",
                         r.attempts or 0, r.processed_at)
              for r in session.scalars(select(PostRow).where(PostRow.status.in_(DEAD_POST_STATUSES))
                                       .order_by(PostRow.processed_at.desc(), PostRow.id).limit(limit))]

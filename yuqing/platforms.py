@@ -1,7 +1,8 @@
 """Platform codes and their Chinese names: the one mapping every exit uses (pages, CSV, reports, messages).
 
-Guarantees: :func:`platform_zh` never returns a known code untranslated; an unknown code is shown as
-``其他（code）`` so a person still sees where a post came from; an empty code is ``—``.
+Guarantees: :func:`platform_zh` never returns a known code untranslated; an unknown code (a source's own
+``platform`` setting) is shown as it is, so a person still sees where a post came from; an empty code
+is ``—``.
 """
 
 from __future__ import annotations
@@ -32,5 +33,4 @@ def platform_zh(code: str | None) -> str:
     """The Chinese name of a platform code (``weibo`` → 微博)."""
     if not code:
         return "—"
-    name = PLATFORM_ZH.get(str(code).strip().lower())
-    return name if name is not None else f"其他（{code}）"
+    return PLATFORM_ZH.get(str(code).strip().lower(), str(code))

@@ -176,6 +176,11 @@ def test_region_columns_win_when_the_incident_has_them(runtime: Runtime) -> None
     with runtime.session() as s:
         region = chart_data.incident_regions(s, [s.get(IncidentRow, inc_id)])[inc_id]
     assert (region.province, region.city, region.source, region.confidence) == ("广东省", "广州市", "incident", 0.8)
+    town = _incident(runtime, region_code="411625000000/汲冢镇", region_name="河南省周口市郸城县汲冢镇",
+                     region_level="town", region_confidence=0.9)
+    with runtime.session() as s:
+        region = chart_data.incident_regions(s, [s.get(IncidentRow, town)])[town]
+    assert (region.province, region.city) == ("河南省", "周口市")
 
 
 def test_chart_api_needs_login_and_carries_no_post_text(client: TestClient, web_rt: Runtime) -> None:

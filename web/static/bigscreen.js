@@ -49,7 +49,8 @@
     }).join("") : '<li class="muted">没有待首次回应的事件</li>';
     $("bs-alerts").innerHTML = d.alerts.length ? d.alerts.map(function (a) {
       return '<li data-alert="' + a.id + '"><span class="when">' + Y.escape(a.label) + "</span> " + Y.escape(a.title) +
-        (a.acked ? ' <span class="ok">已确认</span>' : "") + "</li>";
+        (a.acked ? ' <span class="ok">已确认</span>' : ' <span class="' + (a.status === "dead" ? "unack" : "muted") + '">' +
+          Y.escape(a.status_name) + "</span>") + "</li>";
     }).join("") : '<li class="muted">暂无告警</li>';
     $("bs-incidents").innerHTML = d.incidents.length ? d.incidents.map(function (i) {
       return '<li data-incident="' + i.id + '">' + sev(i.severity) + ' <span class="t">#' + i.id + " " + Y.escape(i.title) +
@@ -79,7 +80,7 @@
       yAxis: [{type: "value", minInterval: 1, axisLabel: {color: "#b0bec5"}, splitLine: {lineStyle: {color: "#263238"}}},
               {type: "value", minInterval: 1, axisLabel: {color: "#b0bec5"}, splitLine: {show: false}}],
       series: [{name: "危机类帖子", type: "bar", data: t.posts, itemStyle: {color: "#42a5f5"}, barMaxWidth: 14},
-               {name: "新发事件", type: "line", yAxisIndex: 1, data: t.incidents, itemStyle: {color: "#ff7043"}, smooth: true}]
+               {name: "新发事件", type: "line", yAxisIndex: 1, data: t.incidents, itemStyle: {color: "#ff7043"}}]
     };
   }
 

@@ -180,7 +180,8 @@
     option.series.push({
       name: "城市", type: "effectScatter", coordinateSystem: "geo", rippleEffect: {scale: 3, brushType: "stroke"},
       symbolSize: function (v) { return 8 + Math.min(16, 4 * v[2]); },
-      label: {show: true, position: "right", formatter: "{b}", color: dark ? "#eceff1" : "#333", fontSize: 12},
+      label: {show: true, position: "right", formatter: "{b}", color: dark ? "#ffffff" : "#222", fontSize: dark ? 15 : 12,
+              textBorderColor: dark ? "#0b1620" : "#fff", textBorderWidth: 2},
       data: m.cities.map(function (c) {
         return {name: c.name, value: c.coord.concat([c.value]), count: c.value, full: c.province + " " + c.name,
                 incidents: c.incidents, itemStyle: {color: SEV[c.max_severity] || SEV[1]}};

@@ -1,6 +1,7 @@
 """Charts: the JSON under /api/charts/…, the 统计 page (/stats) and the full-screen 值班大屏 (/bigscreen).
 
-Guarantees: every route needs a signed-in user (pages redirect to /login, JSON answers 401); the
+Guarantees: every route needs a signed-in user (pages redirect to /login, JSON answers 401) and shows
+only the incidents of the user's units (``web.scope``; another unit's incident answers 404); the
 JSON carries masked titles only, never post text (see :mod:`web.chart_data`); times are Beijing
 time. ECharts and the China map are served from the npm packages in ``node_modules`` (installed by
 ``npm ci`` from package-lock.json, never a CDN) under /static/vendor/…; without them the pages say
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web import chart_data
 from web.deps import CurrentUser, api_user, csrf_token, page_user, rt_of
+from web.scope import require_visible, restrict, viewer_scope
 from web.templating import templates
 
 router = APIRouter()
@@ -40,6 +42,15 @@ def vendor_ready() -> bool:
     return all(folder.is_dir() for folder in VENDOR.values())
 
 
+def _narrow(request: Request, user: CurrentUser) -> chart_data.Narrow | None:
+    """The viewer's units (web.scope): None when they see every incident."""
+    scope = viewer_scope(request, user.username)
+    if scope is None:
+        return None
+    settings = rt_of(request).settings
+    return lambda stmt: restrict(stmt, scope, settings)
+
+
 def _days(days: int) -> int:
     if days not in (7, 30):
         raise HTTPException(422, "days 只能是 7 或 30")
@@ -55,6 +66,7 @@ def _refresh(request: Request) -> int:
 @router.get("/api/charts/incidents/{incident_id}", tags=["charts"])
 def incident_chart(incident_id: int, request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     """One incident's heat (own range) and posts per Beijing hour."""
+    require_visible(request, user.username, incident_id)  # 404 outside the viewer's units
     rt = rt_of(request)
     with rt.session() as s:
         data = chart_data.incident_trend(s, incident_id, rt.clock.now())
@@ -69,22 +81,24 @@ def stats_chart(request: Request, days: int = Query(7, description="统计天数
     """Incidents of the last 7/30 days by category, severity and day."""
     rt = rt_of(request)
     with rt.session() as s:
-        return chart_data.category_severity(s, rt.clock.now(), _days(days))
+        return chart_data.category_severity(s, rt.clock.now(), _days(days), _narrow(request, user))
 
 
 @router.get("/api/charts/map", tags=["charts"])
 def map_chart(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     """Open incidents by province and city."""
+    narrow = _narrow(request, user)
     with rt_of(request).session() as s:
-        return chart_data.region_map(s, chart_data.open_incidents(s))
+        return chart_data.region_map(s, chart_data.open_incidents(s, narrow))
 
 
 @router.get("/api/charts/bigscreen", tags=["charts"])
 def bigscreen_data(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     """Everything the 值班大屏 shows, in one answer (it polls this)."""
     rt = rt_of(request)
+    narrow = _narrow(request, user)
     with rt.session() as s:
-        return chart_data.bigscreen(s, rt.clock.now())
+        return chart_data.bigscreen(s, rt.clock.now(), narrow)
 
 
 @router.get("/stats", response_class=HTMLResponse, include_in_schema=False)

@@ -21,10 +21,11 @@ from web import charts
 from web.deps import CurrentUser, csrf_token, page_user, require, rt_of, verify_csrf
 from web.templating import templates
 from yuqing.db.models import SavedSearchRow
-from yuqing.domain import Category
+from yuqing.domain import Category, category_zh, severity_zh
 from yuqing.errors import YuqingError
 from yuqing.exits import masked_post, safe_url
-from yuqing.timeutil import parse_datetime, to_utc
+from yuqing.platforms import platform_zh
+from yuqing.timeutil import fmt_local, parse_datetime, to_utc
 
 router = APIRouter()
 FILTERS = ("q", "category", "severity_min", "platform", "scheme", "incident", "since", "until", "sort", "interval")
@@ -150,7 +151,7 @@ def _charts(result: Any) -> dict[str, str]:
     terms = aggs.get("terms", {})
     return {
         "histogram": charts.histogram([(b["key"][:16].replace("T", " "), b["count"]) for b in aggs.get("histogram", [])]),
-        "platform": charts.bars([(t["key"], t["count"]) for t in terms.get("platform", [])]),
+        "platform": charts.bars([(platform_zh(t["key"]), t["count"]) for t in terms.get("platform", [])]),
         "category": charts.bars([(_category_label(t["key"]), t["count"]) for t in terms.get("category", [])]),
     }
 
@@ -177,13 +178,19 @@ def csv_cell(value: Any) -> Any:
     return "'" + value
 
 
+def _csv_time(value: Any) -> str:
+    """A CSV time: Beijing time with seconds (the header says so), empty when unknown."""
+    return fmt_local(value, with_seconds=True) if value else ""
+
+
 @router.get("/search.csv", include_in_schema=False)
 def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
     require(user, "export")
     p = params_of(request)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["编号", "平台", "作者", "标题", "正文", "发布时间", "转发", "评论", "点赞", "类别", "等级", "链接"])
+    writer.writerow(["编号", "平台", "作者", "标题", "正文", "发布时间（北京时间）", "转发", "评论", "点赞", "类别", "等级",
+                     "链接"])
     after, written = None, 0
     while written < 10000:
         outcome = run_search(request, p, size=500, after=after)
@@ -193,10 +200,12 @@ def export_csv(request: Request, user: CurrentUser = Depends(page_user)) -> Resp
         for hit in result.hits:
             post = masked_post(hit.post)  # title and text masked together, author masked
             writer.writerow([csv_cell(cell) for cell in (
-                hit.id, post.get("platform", ""), post.get("author") or "",
-                post.get("title") or "", post.get("text") or "", post.get("published_at", ""),
+                hit.id, platform_zh(post.get("platform")) if post.get("platform") else "", post.get("author") or "",
+                post.get("title") or "", post.get("text") or "", _csv_time(post.get("published_at")),
                 post.get("reposts", ""), post.get("comments", ""), post.get("likes", ""),
-                post.get("category", ""), post.get("severity", ""), safe_url(post.get("url")) or "")])
+                category_zh(post.get("category")) if post.get("category") else "",
+                severity_zh(post.get("severity")) if post.get("severity") is not None else "",
+                safe_url(post.get("url")) or "")])
         written += len(result.hits)
         after = result.search_after
         if not result.hits or after is None:
