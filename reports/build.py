@@ -14,7 +14,9 @@ REPORT_KINDS = ("daily", "weekly", "monthly", "incident")
 FORMATS = ("html", "md", "docx")
 
 
-def build_data(kind: str, rt: Runtime, day: date | None = None, incident_id: int | None = None) -> ReportData:
+def build_data(kind: str, rt: Runtime, day: date | None = None, incident_id: int | None = None,
+               units: set[str] | None = None) -> ReportData:
+    """``units``: the federation units whose incidents a periodic report covers (None = all)."""
     now = rt.clock.now()
     with rt.session() as session:
         if kind == "incident":
@@ -23,14 +25,14 @@ def build_data(kind: str, rt: Runtime, day: date | None = None, incident_id: int
             return collect_incident(session, incident_id, now)
         if kind not in REPORT_KINDS:
             raise InputError(f"报告类型必须是 {', '.join(REPORT_KINDS)} 之一")
-        return collect(session, kind, day or to_shanghai(now).date(), now)
+        return collect(session, kind, day or to_shanghai(now).date(), now, units=units)
 
 
 def build(kind: str, rt: Runtime, fmt: str = "md", day: date | None = None,
-          incident_id: int | None = None) -> bytes:
+          incident_id: int | None = None, units: set[str] | None = None) -> bytes:
     if fmt not in FORMATS:
         raise InputError(f"格式必须是 {', '.join(FORMATS)} 之一")
-    data = build_data(kind, rt, day, incident_id)
+    data = build_data(kind, rt, day, incident_id, units=units)
     if fmt == "md":
         return render.to_markdown(data).encode("utf-8")
     if fmt == "html":

@@ -121,7 +121,9 @@ def _top_posts(session: Session, where: list, limit: int = 10) -> list[dict]:
             for p, eng in rows]
 
 
-def collect(session: Session, kind: str, day: date, now: datetime) -> ReportData:
+def collect(session: Session, kind: str, day: date, now: datetime, units: set[str] | None = None) -> ReportData:
+    """The period's figures; ``units`` (federation unit ids, None = all) keeps the incidents, their
+    overdue items and the top posts to those units' incidents (a county sees its own subtree)."""
     start, end, title = period(kind, day)
     data = ReportData(kind=kind, title=title, start=start, end=end, generated_at=now)
     in_period = [PostRow.first_seen_at >= start, PostRow.first_seen_at < end]
@@ -131,7 +133,8 @@ def collect(session: Session, kind: str, day: date, now: datetime) -> ReportData
     data.posts_by_platform = dict(session.execute(
         select(PostRow.platform, func.count()).where(*in_period).group_by(PostRow.platform)).all())
 
-    incidents = list(session.scalars(select(IncidentRow).where(IncidentRow.merged_into.is_(None))))
+    scoped = [IncidentRow.unit_id.in_(sorted(units))] if units is not None else []
+    incidents = list(session.scalars(select(IncidentRow).where(IncidentRow.merged_into.is_(None), *scoped)))
     active = [i for i in incidents
               if i.detected_at < end and (i.closed_at is None or i.closed_at >= start)
               and i.stage != Stage.dismissed.value]
@@ -146,11 +149,13 @@ def collect(session: Session, kind: str, day: date, now: datetime) -> ReportData
     overdue = session.execute(select(ChecklistItemRow, IncidentRow.title).join(
         IncidentRow, IncidentRow.id == ChecklistItemRow.incident_id).where(
         ChecklistItemRow.status == "open", ChecklistItemRow.due_at.is_not(None),
-        ChecklistItemRow.due_at < min(end, now))).all()
+        ChecklistItemRow.due_at < min(end, now), *scoped)).all()
     data.overdue_items = [{"incident_id": item.incident_id, "incident": mask(title or ""), "text": item.text,
                            "role": item.role, "due_at": item.due_at} for item, title in overdue]
+    own_posts = [PostRow.id.in_(select(IncidentPostRow.post_id).join(
+        IncidentRow, IncidentRow.id == IncidentPostRow.incident_id).where(*scoped))] if scoped else []
     data.top_posts = _top_posts(session, [*in_period, PostRow.category.is_not(None),
-                                          PostRow.category != Category.none.value])
+                                          PostRow.category != Category.none.value, *own_posts])
     return data
 
 

@@ -223,7 +223,7 @@ def to_markdown(report: UnitReport) -> str:
     return "\n".join(out)
 
 
-def to_html(report: UnitReport) -> str:
+def to_html(report: UnitReport, standalone: bool = True) -> str:
     def table(head: list[str], rows: list[list[str]]) -> str:
         th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
@@ -232,5 +232,7 @@ def to_html(report: UnitReport) -> str:
     parts = [f"<h1>{html.escape(report.title)}</h1>", "<h2>各单位情况</h2>", table(*_table(report))]
     for parent, children in report.rankings():
         parts += [f"<h2>{html.escape(parent.name)}下级单位排名</h2>", table(RANK_HEAD, _ranking_rows(children))]
+    if not standalone:
+        return "".join(parts)
     return ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(report.title)}</title></head><body>{''.join(parts)}</body></html>")

@@ -139,8 +139,13 @@ def incidents_query(user: CurrentUser) -> Select[tuple[IncidentRow]]:
     """The incidents ``user`` may read through the API (merged ones included: the list leaves them out).
 
     Every incident-reading path of the API starts here: a visibility filter goes in this one place.
+    A user of a federation unit reads its unit's incidents and those below it (web.scope); the
+    others answer as if they did not exist.
     """
-    return select(IncidentRow)
+    query = select(IncidentRow)
+    if user.scope is not None:
+        query = query.where(IncidentRow.unit_id.in_(sorted(user.scope)))
+    return query
 
 
 def _post_counts(session: Session, ids: list[int]) -> dict[int, int]:

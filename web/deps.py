@@ -33,6 +33,8 @@ class CurrentUser:
     username: str
     display_name: str
     role: str
+    unit_id: str | None = None  # the federation unit (users.unit_id); None = the root
+    scope: frozenset[str] | None = None  # unit ids whose incidents the user sees (web.scope); None = all
 
     @property
     def role_zh(self) -> str:
@@ -40,6 +42,14 @@ class CurrentUser:
 
     def can(self, permission: str) -> bool:
         return can(self.role, permission)
+
+
+def _current(rt: Runtime, row: UserRow) -> CurrentUser:
+    from web.scope import scope_for
+
+    scope = scope_for(rt.settings, row.unit_id)
+    return CurrentUser(row.username, row.display_name, row.role, row.unit_id,
+                       frozenset(scope) if scope is not None else None)
 
 
 class LoginRequired(Exception):
@@ -85,7 +95,7 @@ def _load_user(request: Request) -> CurrentUser | None:
         if row is None or not row.active or request.session.get("gen") != session_generation(s, username):
             request.session.clear()
             return None
-        return CurrentUser(row.username, row.display_name, row.role)
+        return _current(rt_of(request), row)
 
 
 @lru_cache(maxsize=32)
@@ -150,7 +160,7 @@ def token_user(request: Request) -> CurrentUser:
         if row is None:
             raise HTTPException(status_code=401, detail=BEARER_REFUSED,
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        user = CurrentUser(row.username, row.display_name, row.role)
+        user = _current(rt, row)
     request.state.token_user = user
     return user
 

@@ -29,6 +29,7 @@ from web.api_read import (
 )
 from web.deps import CurrentUser, api_user, csrf_token, require, rt_of, verify_csrf
 from web.read_models import board_rows, incident_detail
+from web.scope import require_visible, visible_ids
 from web.views.search import params_of, run_search
 from yuqing.errors import YuqingError
 from yuqing.privacy import mask
@@ -67,6 +68,8 @@ def me(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any
 def board(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     with rt_of(request).session() as s:
         rows = [r.as_json() for r in board_rows(s, rt_of(request).clock.now())]
+    shown = visible_ids(request, user.username, [r["id"] for r in rows])  # the user's units (web.scope)
+    rows = [r for r in rows if r["id"] in shown]
     for row in rows:  # Beijing time, like every time the API gives
         for key in ("deadline", "clock_started_at", "first_response_at"):
             row[key] = iso_shanghai(parse_datetime(row[key])) if row.get(key) else None
@@ -133,6 +136,10 @@ def act(incident_id: int, action: str, body: ActionBody, request: Request,
     if action not in ("ack", "advance", "respond", "dismiss", "close", "merge", "split"):
         raise HTTPException(404, f"未知操作：{action}")
     require(user, "ack" if action == "ack" else "respond")
+    require_visible(request, user.username, incident_id)
+    for part in str(body.source_ids or "").replace("，", ",").replace(" ", ",").split(","):
+        if action == "merge" and part.strip().lstrip("#").isdigit():  # merged-in incidents too
+            require_visible(request, user.username, int(part.strip().lstrip("#")))
     outcome = _perform(lambda: actions.run(rt_of(request), action, incident_id, user.username, body.model_dump()))
     return {"ok": True, "message": outcome.message, "incident_id": outcome.incident_id}
 
@@ -141,6 +148,7 @@ def act(incident_id: int, action: str, body: ActionBody, request: Request,
 def checklist(incident_id: int, item_id: str, op: str, body: ActionBody, request: Request,
               user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     require(user, "respond")
+    require_visible(request, user.username, incident_id)
     message = _perform(lambda: actions.checklist(rt_of(request), incident_id, item_id, op, user.username,
                                                  body.model_dump()))
     return {"ok": True, "message": message}
@@ -173,7 +181,10 @@ def check_draft(body: DraftBody, user: CurrentUser = Depends(api_user)) -> dict[
                                      "scheme, incident, since, until, sort, interval），size 为条数")
 def search(request: Request, size: int = 20, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
     require(user, "search")
-    outcome = run_search(request, params_of(request), size=max(1, min(size, 500)))
+    params = params_of(request)
+    if params["incident"].lstrip("#").isdigit():  # an incident outside the user's units: 404 (web.scope)
+        require_visible(request, user.username, int(params["incident"].lstrip("#")))
+    outcome = run_search(request, params, size=max(1, min(size, 500)))
     if outcome["errors"]:
         raise HTTPException(422, outcome["errors"])
     # masked for every role (highlights are computed on masked text); originals: /api/posts/original

@@ -132,7 +132,8 @@ async def move(incident_id: int, request: Request, user: CurrentUser = Depends(p
     if target and scope is not None and target not in scope:
         errors["unit"] = "只能移交给本单位或下级单位"
     if errors:
-        return _render(request, user, incident_id, errors=errors, form={"action": "move", **form}, status=400)
+        return _render(request, user, incident_id, errors=errors, form={"action": "move", **form}, status=400,
+                       error="移交未完成：" + "；".join(errors.values()))
     try:
         with rt.session() as s:
             units.move(s, incident_id, target, user.username, rt.clock.now(), reason, rt.settings)
