@@ -213,3 +213,28 @@ def test_bilibili_risk_control_pauses_the_source(bili, job, reason):
     summary = bili[job].result.summary
     assert summary.status == "banned" and bili[job].result.items == []
     assert summary.ban_reason.startswith(reason)
+
+
+def test_bilibili_stored_posts_stop_the_next_run_and_risk_control_pauses(crawl_seq, runtime):
+    from yuqing.db.models import SourceStateRow
+
+    site = BiliSite().start()
+    try:
+        args = {"keywords": "少年", "base_url": site.url, "keep_all": "1"}
+        first, second, risk, paused = crawl_seq(
+            ("bilibili", args, {"YUQING_NOW": NOW}),
+            ("bilibili", args, {"YUQING_NOW": NOW}),
+            ("bilibili", {**args, "keywords": "风控"}, {"YUQING_NOW": NOW}),
+            ("bilibili", args, {"YUQING_NOW": NOW}),
+        )
+    finally:
+        assert site.site is not None
+        site.site.stop()
+    assert (first.summary.status, first.summary.new) == ("ok", 8)
+    assert (second.summary.status, second.summary.new) == ("ok", 0)
+    assert [q["page"] for q in site.searches if q["keyword"] == "少年"] == ["1", "2", "3", "1"]  # run 2: page 1 only
+    assert risk.summary.status == "banned" and "风控校验失败" in risk.summary.ban_reason
+    assert paused.summary.status == "paused" and paused.items == []
+    with runtime.session() as s:
+        state = s.get(SourceStateRow, "bilibili")
+        assert state.backoff_level == 1 and "code=-352" in state.last_ban_reason
