@@ -21,7 +21,15 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+# ECharts and the China map for the web pages: npm packages pinned by package-lock.json, served by the
+# app straight from node_modules (no CDN, nothing copied); re-installed only when the lock changes.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "需要 Node.js 与 npm（网页图表库 ECharts 由 npm 安装）"; exit 1; }
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 # Debian's chromium for the browser tests (Playwright drives it with executable_path).
 browser:
@@ -44,16 +52,16 @@ model: $(STAMP)
 	$(VENV)/bin/yuqing model prepare
 
 # --- the two commands ---------------------------------------------------------
-demo: $(STAMP)
+demo: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/yuqing demo
 
-test: $(STAMP) browser redis
+test: $(STAMP) $(NODE_STAMP) browser redis
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -x --durations=15 tests
 
 # --- operators -----------------------------------------------------------------
 # Set-up steps are idempotent; `yuqing doctor` then refuses to start a broken configuration.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/yuqing model prepare
 	$(VENV)/bin/yuqing init
 	$(VENV)/bin/yuqing doctor
@@ -69,4 +77,4 @@ test-postgres: $(STAMP)
 	bash tests/postgres/run.sh
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules
