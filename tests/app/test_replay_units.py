@@ -49,6 +49,15 @@ def test_breach_is_also_sent_to_the_city(run: Replayed) -> None:
     assert reminders and {n["unit"] for n in reminders} == {"siming"}  # below severity 3: no 上报
 
 
+def test_severity_three_is_reported_up_from_the_start(run: Replayed) -> None:
+    assert {n["unit"] for n in _notes(run, "e3", "new_incident")} == {"siming", "xm"}
+    assert {n["unit"] for n in _notes(run, "s1", "new_incident")} == {"siming"}  # 一般 (2): the county alone
+
+
+def test_county_without_a_unit_goes_to_the_lowest_unit_with_a_roster(run: Replayed) -> None:
+    assert {n["unit"] for n in _notes(run, "j1", "new_incident")} == {"xm"}  # 集美区 has no federation unit here
+
+
 def test_no_place_goes_to_the_root_triage(run: Replayed) -> None:
     assert {n["unit"] for n in _notes(run, "n1", "new_incident")} == {"xm"}
 
