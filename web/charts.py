@@ -102,6 +102,8 @@ def spark_points(values: Sequence[float], width: int, height: int) -> list[tuple
 def spark_data(values: Sequence[float]) -> dict[str, object]:
     """What the board's ECharts sparkline draws: the values and the incident's own axis range."""
     vals = [round(float(v), 1) for v in values]
+    if len(vals) == 1:
+        vals = vals * 2  # one sample: a level line, not an invisible point
     lo, hi = own_range(vals)
     return {"values": vals, "min": lo, "max": hi}
 

@@ -83,12 +83,15 @@ def test_bigscreen_renders_refreshes_and_stays_local(page, live_server: str, web
     page.wait_for_function(f"() => ({SERIES})('heat-chart') !== null")
     kinds = {s["type"]: s for s in _series(page, "heat-chart")}
     assert set(kinds) == {"line", "bar"} and sum(kinds["bar"]["data"]) >= 1
+    page.locator("#heat-chart").screenshot(path=str(ARTIFACTS / "incident_heat.png"))
     page.goto(f"{base}/")
     page.wait_for_function("() => document.querySelector('[data-spark] canvas') !== null")
+    page.locator("table.board").screenshot(path=str(ARTIFACTS / "board_sparklines.png"))
     page.goto(f"{base}/stats?days=30")
     for box in ("chart-category-days", "chart-severity", "chart-category-total", "chart-map"):
         page.wait_for_function(f"() => ({SERIES})('{box}') !== null")
     assert "近30天" in page.inner_text("h1")
+    page.screenshot(path=str(ARTIFACTS / "stats.png"), full_page=True)
 
     assert hosts == {"127.0.0.1"}, hosts  # no CDN, no outside host, ever
     assert not errors, errors

@@ -55,7 +55,8 @@
         {type: "value", name: "帖子", minInterval: 1, axisLabel: {color: text}, splitLine: {show: false}}
       ],
       series: [
-        {name: "热度", type: "line", data: d.heat, yAxisIndex: 0, smooth: true, connectNulls: false, showSymbol: false,
+        {name: "热度", type: "line", data: d.heat, yAxisIndex: 0, smooth: true, connectNulls: false,
+         showSymbol: d.heat.filter(function (v) { return v !== null; }).length < 8, symbolSize: 6,
          areaStyle: {opacity: 0.12}, z: 3},
         {name: "每小时帖子数", type: "bar", data: d.posts, yAxisIndex: 1, barMaxWidth: 18, z: 2}
       ]
