@@ -86,9 +86,16 @@ ALIASES: dict[str, str] = {
     "莱芜区": "371202000000",  # 2019 莱芜市 → 济南市莱芜区; cpca 0.5.5 still has 莱芜市/莱城区
     "达县": "511703000000",  # 2013 达县 → 达川区
     "双城市": "230113000000",  # 2014 → 哈尔滨市双城区
+    # 撤县设市 after cpca 0.5.5's table: the new name → the county it still lists
+    "宁乡市": "430124000000", "监利市": "421023000000", "邹平市": "371626000000",  # 2017, 2020, 2018
+    "滦州市": "130223000000", "平泉市": "130823000000", "长垣市": "410728000000",  # 2018, 2017, 2019
+    "彬州市": "610427000000", "射洪市": "510922000000", "隆昌市": "511028000000",  # 2018, 2019, 2017
+    "华亭市": "620824000000", "荔浦市": "450331000000", "水富市": "530630000000",  # 2018, 2018, 2018
+    "滦州": "130223000000", "彬州": "610427000000",
     # nicknames (简称/别称) of media and social text
     "沪上": "310000000000", "魔都": "310000000000", "申城": "310000000000",
     "帝都": "110000000000", "京城": "110000000000",
+    "内蒙古": "150000000000", "西藏": "540000000000",  # the nation-cut short form leaves one character
     "津门": "120000000000", "山城重庆": "500000000000", "蓉城": "510100000000",
     "羊城": "440100000000", "穗城": "440100000000", "鹏城": "440300000000",
     "泉城": "370100000000", "榕城": "350100000000", "冰城": "230100000000",
@@ -516,7 +523,8 @@ _POSTER = re.compile(r"(?:IP\s*属地|ip\s*属地|IP归属地|IP地址|发布于
 # a place after these words is where someone comes from or lives, not where it happened
 _ELSEWHERE_BEFORE = ("老家", "户籍", "籍贯", "祖籍", "原籍", "现居", "定居", "远在", "娘家", "出生于", "毕业于",
                      "来自", "记者", "工作在", "打工", "嫁到外地", "回到", "转学到", "搬到", "去了", "逃到", "跑到")
-_ELSEWHERE_AFTER = ("人，", "人。", "人在", "籍", "网友", "老乡", "口音", "读者", "的网友", "的朋友", "的亲戚")
+_ELSEWHERE_AFTER = ("人，", "人。", "人在", "籍", "网友", "老乡", "口音", "读者", "的网友", "的朋友", "的亲戚", "打工",
+                    "上班", "上学", "读书", "工作", "回来", "定居", "生活", "出差", "务工")
 _EVENT_BEFORE = ("发生在", "位于", "地处", "事发", "在", "于")
 _EVENT_AFTER = ("一", "某", "警方", "公安", "派出所", "妇联", "教育局", "卫健", "通报", "法院", "检察院", "民政",
                 "人社", "市场监管", "官方", "政府", "街道办", "村委", "居委", "回应", "发布", "多名", "两名", "几名",
@@ -560,20 +568,25 @@ def _prior(code: str) -> tuple[int, str]:
     return (2, code)
 
 
-def _pick(codes: tuple[str, ...], hints: set[str]) -> tuple[str, bool]:
-    """One code of several: the one that context (other places, IP属地, author location) supports."""
+def _related(c: str, others: set[str]) -> bool:
+    return c in others or any(p in others for p in _parents(c)) or any(c in _parents(o) for o in others)
+
+
+def _pick(codes: tuple[str, ...], context: set[str], hints: set[str]) -> tuple[str, bool]:
+    """One code of several: the one the post's other places support, else the one the poster's
+    IP属地/author location supports, else the outermost if the others lie in it, else a prior."""
     if len(codes) == 1:
         return codes[0], False
-    def related(c: str) -> bool:
-        return any(p in hints for p in _parents(c)) or any(c in _parents(h) for h in hints) or c in hints
-    supported = [c for c in codes if related(c)]
-    if len(supported) == 1:
-        return supported[0], False
-    pool = supported or list(codes)
-    outer = min(pool, key=lambda c: RANK[_level(c)])
-    if all(c == outer or outer in _parents(c) for c in pool):
+    for others in (context, hints):
+        supported = [c for c in codes if _related(c, others)]
+        if len(supported) == 1:
+            return supported[0], False
+        if supported:
+            codes = tuple(supported)
+    outer = min(codes, key=lambda c: RANK[_level(c)])
+    if all(c == outer or outer in _parents(c) for c in codes):
         return outer, False
-    return min(pool, key=_prior), True
+    return min(codes, key=_prior), True
 
 
 def _cue(text: str, start: int, end: int) -> float:
@@ -582,7 +595,7 @@ def _cue(text: str, start: int, end: int) -> float:
     for stop in "，。！？；\n,!?;":
         left = left.rsplit(stop, 1)[-1]
     right = text[end:end + 4]
-    if any(left.endswith(w) or w in left for w in _ELSEWHERE_BEFORE) or right.startswith(_ELSEWHERE_AFTER):
+    if any(w in left for w in _ELSEWHERE_BEFORE) or right.startswith(_ELSEWHERE_AFTER):
         return 0.15
     if _DATELINE.search(left) and re.match(r"\d{1,2}月|讯|电", right):
         return 0.5  # a dateline: where the reporter files from
@@ -591,36 +604,120 @@ def _cue(text: str, start: int, end: int) -> float:
     return 1.0
 
 
+_BARE_COUNTY_LEFT = "在于到去往自从是说传赴经向"  # 在礼县, 听说蒲县: a two-character 县 name after these
+_BARE_COUNTY_RIGHT = "城里委长官"  # …but 来临县城, 暖和县里, 县委, 县长 are words
+_WEAK_RIGHT = ("这边", "那边", "一", "警方", "公安", "妇联", "县城", "市区", "当地", "本地", "发生")
+
+
+@lru_cache(maxsize=1)
+def _weak_aliases() -> dict[str, tuple[str, ...]]:
+    """Short names the gazetteer drops as ordinary words (平遥, tagged an adjective), read only when
+    a place cue follows them (平遥这边, 平遥一女子) or they follow their own city (滁州市定远)."""
+    g = gazetteer()
+    path = gazetteer_path().parent / "56_nations.csv"
+    nations = [x.strip() for x in path.read_text(encoding="utf-8").splitlines() if x.strip()] \
+        if path.exists() else []
+    out: dict[str, list[str]] = {}
+    for code, name in g.names.items():
+        short = _short(name, nations)
+        if short and short not in g.aliases and short not in _NOT_PLACES and _level(code) == "county":
+            out.setdefault(short, []).append(code)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _scan_more(text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+    """``_scan`` plus what it leaves out on purpose but a post's context allows: a two-character
+    县 after a preposition (在礼县), a weak short name before a place cue (平遥这边), and
+    乐山市中区 read as 乐山 + 市中区 (not 乐山市 + 中区)."""
+    g = gazetteer()
+    found = _scan(text)
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    for start, end, codes in found:
+        if text[end - 1] == "市" and text[end - 1:end + 2] == "市中区" and end - start > 2:
+            out.append((start, end - 1, codes))
+            out.append((end - 1, end + 2, g.aliases.get("市中区", ())))
+            continue
+        out.append((start, end, codes))
+    out = [m for m in out if m[2]]
+    covered = [(a, b) for a, b, _c in out]
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in covered)
+
+    for m in re.finditer(r"(?=([\u4e00-\u9fa5]县))", text):
+        a = m.start()
+        name = text[a:a + 2]
+        if name in g.aliases and a > 0 and text[a - 1] in _BARE_COUNTY_LEFT and free(a, a + 2) \
+                and text[a + 2:a + 3] not in _BARE_COUNTY_RIGHT:
+            out.append((a, a + 2, g.aliases[name]))
+            covered.append((a, a + 2))
+    weak = _weak_aliases()
+    for length in (3, 2):
+        for a in range(len(text) - length + 1):
+            codes = weak.get(text[a:a + length])
+            if not codes or not free(a, a + length):
+                continue
+            after_parent = [c for c in codes for m in out if m[1] == a and any(p in m[2] for p in _parents(c))]
+            if after_parent:  # 滁州市定远: right after its own city
+                codes = tuple(sorted(set(after_parent)))
+            if after_parent or text[a + length:].startswith(_WEAK_RIGHT):
+                out.append((a, a + length, codes))
+                covered.append((a, a + length))
+    return sorted(out)
+
+
+def _clean_town(name: str, suffix: str) -> str:
+    """网传龙坝街道 → 龙坝街道, 下午在花沟镇 → 花沟镇: cut what a regex glued before the name."""
+    core = name[: -len(suffix)]
+    for i in range(len(core) - 2, 0, -1):
+        if core[i - 1] in _TOWN_LEAD:
+            core = core[i:]
+            break
+    if len(core) > 2 and _is_common(core[:2]):
+        core = core[2:]
+    return core + suffix
+
+
 def _mentions(text: str, hints: set[str], title_len: int) -> list[tuple[Place, float, bool]]:
     """The places of ``text`` with a weight (cue × title bonus) and whether a prior chose them."""
-    matches = _scan(text)
+    matches = _scan_more(text)
     g = gazetteer()
     plain = {m[2][0] for m in matches if len(m[2]) == 1}
     spans: list[tuple[int, int, Place, bool]] = []
-    for start, end, cands in matches:
-        code, guessed = _pick(cands, plain | hints)
+    for i, (start, end, cands) in enumerate(matches):
+        # context: the other matches' codes (all their readings: 西安 + 长安区 settle each other)
+        others = plain | {c for j, m in enumerate(matches) if j != i for c in m[2]}
+        code, guessed = _pick(cands, others if len(cands) > 1 else plain, hints)
         spans.append((start, end, Place(code, g.names[code], _level(code), _parents(code)), guessed))
     cuts = [0] + [x for m in matches for x in (m[0], m[1])] + [len(text)]
     for a, b in zip(cuts[::2], cuts[1::2], strict=False):
         for m in _TOWN.finditer(text, a, b):
             name = _town_name(m.group(1), m.group(2))
             if name:
+                name = _clean_town(name, m.group(2))
                 level = "village" if m.group(2) == "村" else "town"
-                start = m.start() + (len(m.group(1)) + len(m.group(2)) - len(name))
+                start = m.end() - len(name)
                 spans.append((start, m.end(), Place(f"{level}:{name[-len(m.group(2)) - 2:]}", name, level, ()),
                               False))
     spans.sort(key=lambda s: s[0])
+    cues = [_cue(text, start, end) for start, end, _p, _g in spans]
+    coded = [(s, p) for (s, _e, p, _g), cue in zip(spans, cues, strict=True)
+             if ":" not in p.code and RANK[p.level] >= RANK["city"] and cue >= 1.0]
+    leaves = most_specific([p for _s, p in coded])
+    sole = leaves[0] if len(leaves) == 1 else None  # the one county (or city) the post names
     out: list[tuple[Place, float, bool]] = []
+    chains: list[list[int]] = []
     last_coded: Place | None = None
     last_town: Place | None = None
     last_end = -10
-    for start, end, place, guessed in spans:
-        near = start - last_end <= 3  # a chain: 郸城县汲冢镇王庄村, 周口市 郸城县
+    for (start, end, place, guessed), cue in zip(spans, cues, strict=True):
+        near = 0 <= start - last_end <= 2 and not text[last_end:start].strip()  # 郸城县汲冢镇, 周口 郸城
         if place.level in ("town", "village"):
             parents: tuple[str, ...] = ()
-            if last_coded is not None and RANK[last_coded.level] >= RANK["city"]:
-                parents = (*last_coded.parents, last_coded.code)
-            if place.level == "village" and last_town is not None:
+            host = last_coded if near and last_coded is not None else sole
+            if host is not None and RANK[host.level] >= RANK["city"]:
+                parents = (*host.parents, host.code)
+            if place.level == "village" and last_town is not None and near:
                 parents = (*last_town.parents, last_town.code)
             place = Place(place.code, place.name, place.level, parents)
             if place.level == "town":
@@ -628,13 +725,15 @@ def _mentions(text: str, hints: set[str], title_len: int) -> list[tuple[Place, f
         else:
             last_coded = place
             last_town = None
-        weight = _cue(text, start, end)
-        if near and out:  # a chain shares one cue: the weakest-read link decides for all
-            weight = min(weight, out[-1][1] / (1.5 if start < title_len else 1.0))
-        if start < title_len:
-            weight *= 1.5
-        out.append((place, weight, guessed))
+        if not (near and chains):
+            chains.append([])
+        chains[-1].append(len(out))
+        out.append((place, cue * (1.5 if start < title_len else 1.0), guessed))
         last_end = end
+    for chain in chains:  # a chain (甘肃夏河人) shares one cue: the weakest-read link decides for all
+        low = min(out[i][1] for i in chain)
+        for i in chain:
+            out[i] = (out[i][0], low, out[i][2])
     return out
 
 
@@ -671,13 +770,14 @@ def locate(text: str, title: str | None = None, *, ip_region: str | None = None,
     mentions = _mentions(body, hints, len(title) + 1 if title else 0)
     if mentions:
         total = sum(w for _p, w, _g in mentions)
-        best: tuple[tuple[float, int, float], Place, bool] | None = None
+        best: tuple[tuple[float, bool, int, int], Place, bool] | None = None
         leaves = {p.code for p in most_specific([p for p, _w, _g in mentions])}
         for i, (place, _w, guessed) in enumerate(mentions):
             if place.code not in leaves:
                 continue
             support = sum(w for q, w, _g in mentions if contains(place, q) or contains(q, place))
-            key = (round(support, 6), RANK[place.level], -i)
+            located = ":" not in place.code or _coded_parent(place) is not None  # a town we can place
+            key = (round(support, 6), located, RANK[place.level], -i)
             if best is None or key > best[0]:
                 best = (key, place, guessed)
         assert best is not None
