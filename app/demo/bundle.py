@@ -21,9 +21,11 @@ from yuqing.errors import InputError
 from yuqing.timeutil import SHANGHAI
 
 DAY_FILE = Path(__file__).resolve().parent / "data" / "day.yaml"
-SOURCES = ("weibo", "news", "wechat", "rss", "hot")
+SOURCES = ("weibo", "news", "wechat", "rss", "hot", "tieba", "douyin")
 WEIBO_MID_BASE = 5_100_000_000_000_000
 STORM_MID_BASE = 5_200_000_000_000_000
+TIEBA_TID_BASE = 9_100_000_000
+DOUYIN_ID_BASE = 7_400_000_000_000_000_000
 RSS_FEED_PATH = "/rss/women.xml"
 
 
@@ -34,7 +36,7 @@ def sha20(text: str) -> str:
 @dataclass
 class DemoPost:
     key: str  # the short id in day.yaml
-    src: str  # weibo | news | wechat | rss | hot
+    src: str  # weibo | news | wechat | rss | hot | tieba | douyin
     at: datetime  # publish time (aware)
     text: str
     category: str
@@ -51,6 +53,17 @@ class DemoPost:
     repost_of: str | None = None  # key of the original (weibo)
     until: datetime | None = None  # hot search: off the list from then
     num: int = 0  # hot search heat
+    forum: str = ""  # tieba: the 吧
+    region: str = ""  # douyin: IP属地
+    index: int = 0  # position in day.yaml (tieba thread id, douyin aweme id)
+
+    @property
+    def tid(self) -> int:
+        return TIEBA_TID_BASE + self.index
+
+    @property
+    def aweme_id(self) -> str:
+        return str(DOUYIN_ID_BASE + self.index)
 
     @property
     def url(self) -> str:
@@ -60,6 +73,10 @@ class DemoPost:
             return f"https://www.example-women.cn/xw/{self.at:%Y%m}/{self.key}.html"
         if self.src == "wechat":
             return f"/link?url=demo_{self.key}&type=2"
+        if self.src == "tieba":
+            return f"https://tieba.baidu.com/p/{self.tid}"
+        if self.src == "douyin":
+            return f"https://www.douyin.com/video/{self.aweme_id}"
         return f"https://m.weibo.cn/detail/{self.mid}"
 
     @property
@@ -73,6 +90,10 @@ class DemoPost:
             return "wechat:" + sha20(self.author + "\n" + self.title)
         if self.src == "rss":
             return f"rss:{sha20(self.url)}"
+        if self.src == "tieba":
+            return f"tieba:{self.tid}"
+        if self.src == "douyin":
+            return f"douyin:{self.aweme_id}"
         return f"weibo_hot:{self.title}"
 
     def engagement(self, now: datetime) -> tuple[int, int, int]:
@@ -147,7 +168,8 @@ def _post(day0: datetime, obj: dict[str, Any], index: int) -> DemoPost:
                     title=str(obj.get("title") or obj.get("word") or ""), author=str(obj.get("author") or ""),
                     verified=obj.get("v"), followers=int(obj.get("fol") or 0), eng=eng,  # type: ignore[arg-type]
                     ramp_hours=float(obj.get("ramp") or 4), event=obj.get("ev"), core=bool(obj.get("core")),
-                    mid=WEIBO_MID_BASE + index, num=int(obj.get("num") or 0))
+                    mid=WEIBO_MID_BASE + index, num=int(obj.get("num") or 0), forum=str(obj.get("forum") or ""),
+                    region=str(obj.get("region") or ""), index=index)
     if src == "hot":
         post.text = post.title
         post.until = _when(day0, obj["until"], where) if obj.get("until") else None

@@ -14,8 +14,11 @@ import yaml
 from yuqing.settings import Settings, load_settings, secret
 
 # minutes between crawls of each source on the simulated clock
+# (douyin runs in Chromium: the page signs its own API call, as on the real site)
 DEMO_INTERVALS = {"weibo_search": 60, "weibo_hot": 60, "weibo_web": 180, "baidu_news": 120,
-                  "sogou_weixin": 120, "rss": 120}
+                  "sogou_weixin": 120, "rss": 120, "tieba": 120, "douyin": 180}
+# a browser source loads one page per keyword: the demo searches it for a few words, as an operator would
+DEMO_KEYWORDS = {"douyin": ["家暴", "中毒", "幼儿园"]}
 
 
 def _channels(base: Settings) -> tuple[list[dict[str, Any]], list[str]]:
@@ -48,7 +51,8 @@ def write_demo_config(demo_dir: Path, site_url: str, feed_url: str, base: Settin
     data["playbooks_dir"] = str(base.resolve(base.playbooks_dir))
     data["sources"] = [
         {"name": name, "spider": name, "interval_minutes": minutes, "download_delay": 0, "concurrency": 8,
-         "base_url": site_url, **({"feeds": [feed_url]} if name == "rss" else {})}
+         "base_url": site_url, **({"feeds": [feed_url]} if name == "rss" else {}),
+         **({"keywords": DEMO_KEYWORDS[name]} if name in DEMO_KEYWORDS else {})}
         for name, minutes in DEMO_INTERVALS.items()]
     data["channels"], extra = _channels(base)
     data["notify"] = {**data["notify"], "quiet_hours": None}

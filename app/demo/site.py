@@ -10,6 +10,10 @@ Routes (the same paths and parameters the spiders use against the real sites):
 * ``/s`` — Baidu news search (``tn=news``, ``word``, ``pn``)
 * ``/weixin`` — Sogou WeChat article search (``type=2``, ``query``, ``page``)
 * ``/rss/women.xml`` — an RSS 2.0 feed
+* ``/f/search/res`` — Baidu Tieba search (``qw``, ``pn``, ``sm=1``; GBK like the real site)
+* ``/search/{kw}?type=video`` — the Douyin search page, whose script signs its call to
+  ``/aweme/v1/web/general/search/single/`` (``offset``, ``count``; crawlers/testing/signing_site.py):
+  the douyin spider reads it through Chromium, as on the real site
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from html import escape
 from urllib.parse import parse_qs, quote
 
 from app.demo.bundle import RSS_FEED_PATH, DemoDay, DemoPost
-from crawlers.testing.site import FixtureSite, Reply, SiteRequest
+from crawlers.testing.signing_site import DouyinSearch, SignedSite
+from crawlers.testing.site import Reply, SiteRequest
 from yuqing.query import normalize
 from yuqing.timeutil import SHANGHAI
 
@@ -50,10 +55,12 @@ class ReplaySite:
     def __init__(self, day: DemoDay, now: datetime, port: int = 0) -> None:
         self.day = day
         self.now = now
-        self.site = FixtureSite(port=port)
+        self.douyin = DouyinSearch(self.douyin_json)
+        self.site = SignedSite(self.douyin, port=port)
         for path, handler in (("/api/container/getIndex", self.weibo_json), ("/weibo", self.weibo_page),
                               ("/ajax/side/hotSearch", self.hot_search), ("/s", self.baidu_news),
-                              ("/weixin", self.sogou_weixin), (RSS_FEED_PATH, self.rss)):
+                              ("/weixin", self.sogou_weixin), (RSS_FEED_PATH, self.rss),
+                              ("/f/search/res", self.tieba)):
             self.site.route(path, handler)
 
     @property
@@ -232,3 +239,44 @@ class ReplaySite:
                '<link>https://www.example-women.cn/</link><description>妇女儿童新闻</description>'
                f'{"".join(items)}</channel></rss>')
         return Reply(xml, 200, {"Content-Type": "application/rss+xml; charset=utf-8"})
+
+    # -- Baidu Tieba --------------------------------------------------------------------
+    def tieba(self, req: SiteRequest) -> Reply:
+        keyword = req.query.get("qw", "")
+        page = self._int(req.query.get("pn"), 1)
+        posts, more = self._page(self._matching("tieba", keyword), page)
+        hits = []
+        for p in posts:
+            when = p.at.astimezone(SHANGHAI)
+            hits.append(f"""<div class="s_post">
+ <span class="p_title"><a data-tid="{p.tid}" data-fid="52" class="bluelink" href="/p/{p.tid}" target="_blank">{escape(p.title)}</a></span>
+ <div class="p_content">{escape(p.text)}</div>
+ 贴吧：<a data-fid="52" class="p_forum" href="/f?kw={quote(p.forum)}" target="_blank"><font class="p_violet">{escape(p.forum)}</font></a>
+ 作者：<a href="/home/main?un={quote(p.author)}" target="_blank"><font class="p_violet">{escape(p.author)}</font></a>
+ <font class="p_green p_date">{when:%Y-%m-%d %H:%M}</font>
+</div>""")
+        body = "".join(hits) or '<div class="s_post_list"><p>抱歉，没有找到与“' + escape(keyword) + '”相关的结果。</p></div>'
+        nxt = (f'<a class="next" href="/f/search/res?ie=utf-8&amp;qw={quote(keyword)}&amp;rn=20&amp;pn={page + 1}'
+               f'&amp;sm=1">下一页&gt;</a>' if more else "")
+        html = (f'<!DOCTYPE html><html><head><meta charset="gbk"><title>百度贴吧_{escape(keyword)}</title></head><body>'
+                f'<div class="s_post_list">{body}</div><div class="pager pager-search">{nxt}</div></body></html>')
+        return Reply(html.encode("gbk", errors="replace"), 200, {"Content-Type": "text/html; charset=gbk"})
+
+    # -- Douyin (the API behind the signing search page) ------------------------------------
+    def douyin_json(self, keyword: str, offset: int) -> dict:
+        posts = self._matching("douyin", keyword)
+        chunk = posts[offset:offset + PAGE_SIZE]
+        data = []
+        for p in chunk:
+            shares, comments, likes = p.engagement(self.now)
+            data.append({"type": 1, "aweme_info": {
+                "aweme_id": p.aweme_id, "aweme_type": 0, "desc": p.text, "create_time": int(p.at.timestamp()),
+                "ip_label": p.region,
+                "author": {"uid": str(uid_of(p.author)), "sec_uid": f"MS4wLjABAAAA{uid_of(p.author)}",
+                           "nickname": p.author, "custom_verify": "",
+                           "enterprise_verify_reason": p.verified or ""},
+                "statistics": {"aweme_id": p.aweme_id, "digg_count": likes, "comment_count": comments,
+                               "share_count": shares, "collect_count": likes // 20}}})
+        more = len(posts) > offset + PAGE_SIZE
+        return {"status_code": 0, "data": data, "has_more": 1 if more else 0, "cursor": offset + len(chunk),
+                "extra": {"now": int(self.now.timestamp() * 1000)}}

@@ -11,7 +11,8 @@ from yuqing.timeutil import fmt_local
 KIND_ZH = {"new_incident": "新事件", "severity_up": "等级上升", "stage_change": "阶段变化", "reminder": "时限提醒",
            "checklist_overdue": "清单逾期",
            "breach": "超时", "escalation": "逐级上报", "re_escalation": "二次发酵", "digest": "汇总简报"}
-PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "news": "新闻", "wechat": "微信公众号", "rss": "RSS"}
+PLATFORM_ZH = {"weibo": "微博", "weibo_hot": "微博热搜", "news": "新闻", "wechat": "微信公众号", "rss": "RSS",
+               "tieba": "贴吧", "douyin": "抖音"}
 
 
 def _zh(enum: type, value: object) -> str:

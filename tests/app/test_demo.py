@@ -91,6 +91,7 @@ def test_summary_reports_and_login(demo: dict) -> None:
     out = demo["stdout"]
     assert "演示小结" in out and "演示数据自带的人工标注" in out
     assert "事件：6 个" in out
+    assert "贴吧 " in out and "抖音 " in out  # Tieba from its search page, Douyin through Chromium
     assert (demo["dir"] / "reports" / f"daily-{DAY:%Y%m%d}.docx").stat().st_size > 0
     daily = (demo["dir"] / "reports" / f"daily-{DAY:%Y%m%d}.md").read_text(encoding="utf-8")
     assert "清溪" in daily or "南城" in daily
@@ -111,3 +112,22 @@ def test_replay_site_releases_posts_by_time() -> None:
     texts = [c["mblog"]["text"] for c in later["data"]["cards"]]
     assert len(texts) == 10 and any("retweeted_status" in c["mblog"] for c in later["data"]["cards"])
     assert "全国妇联召开儿童工作座谈会" in rss and "巾帼心向党" not in rss  # 09:00 yes, 15:10 not yet
+
+
+def test_replay_site_serves_tieba_and_a_signed_douyin_api() -> None:
+    import urllib.error
+
+    day = load_day(DAY)
+    with ReplaySite(day, datetime.fromisoformat("2025-06-14T12:00:00+08:00")) as site:
+        raw = urllib.request.urlopen(site.url + "/f/search/res?ie=utf-8&qw=%E5%AE%B6%E6%9A%B4&rn=20&pn=1&sm=1",
+                                     timeout=10).read()
+        with pytest.raises(urllib.error.HTTPError) as err:  # only the search page's own signed call is answered
+            urllib.request.urlopen(site.url + "/aweme/v1/web/general/search/single/?keyword=%E5%AE%B6%E6%9A%B4"
+                                   "&offset=0&count=10&nonce=x&a_bogus=00000000", timeout=10)
+        page = urllib.request.urlopen(site.url + "/search/%E4%B8%AD%E6%AF%92?type=video", timeout=10).read()
+        api = site.douyin_json("中毒", 0)
+    html = raw.decode("gbk")
+    assert f"/p/{day.by_key['dv9'].tid}" in html and "清溪老街坊" in html and "2025-06-14 09:30" in html
+    assert err.value.code == 403 and b"a_bogus" in page
+    assert [d["aweme_info"]["aweme_id"] for d in api["data"]] == [day.by_key["kg7"].aweme_id]  # 11:10 yes
+    assert api["data"][0]["aweme_info"]["ip_label"] == "江西" and api["has_more"] == 0
