@@ -204,6 +204,12 @@ class _Form:
         if kind == "yaml":
             try:
                 return True, yaml.safe_load(text)
+            except RecursionError:
+                self.errors[path] = "YAML 嵌套过深"
+                return True, text
+            except (ValueError, TypeError) as exc:  # e.g. a date such as 2026-13-45
+                self.errors[path] = f"YAML 中的值无效: {exc}"
+                return True, text
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 where = f"第 {mark.line + 1} 行" if mark else ""

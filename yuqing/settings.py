@@ -462,6 +462,8 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         raise ConfigError(f"{file}: YAML 嵌套过深，无法读取", file=str(file)) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{file}: 文件不是 UTF-8 编码", file=str(file)) from None
+    except (ValueError, TypeError) as exc:  # a value YAML itself cannot build, e.g. the date 2026-13-45
+        raise ConfigError(f"{file}: YAML 中的值无效: {exc}", file=str(file)) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
