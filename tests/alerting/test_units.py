@@ -187,3 +187,23 @@ def test_moved_incident_notifies_the_new_unit(unit_rt: Runtime) -> None:
     with unit_rt.session() as s:
         row = s.scalar(select(NotificationRow).where(NotificationRow.kind == "reminder"))
         assert (row.unit_id, row.channel, row.recipients) == ("huli", "shared", ["huli_duty"])
+
+
+def test_the_commented_example_in_the_default_config_is_valid() -> None:
+    import yaml
+
+    from yuqing.settings import DEFAULT_CONFIG
+
+    lines = DEFAULT_CONFIG.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# units:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    data = yaml.safe_load("\n".join(block))
+    s = Settings.model_validate({**data, "channels": [{"name": "console", "type": "console"},
+                                                      {"name": "file", "type": "file"}]})
+    assert [u.id for u in s.units] == ["xm", "siming", "huli", "lianqian"]
+    assert units.route(s, "350203008004", 0.9).unit.id == "siming"  # the town has no roster
+    assert units.subtree(s, "lianqian") == {"lianqian"}
