@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawlers.freshness import DEFAULT_OPEN_INCIDENT_INTERVAL_MINUTES, lag_by_source, merge_schedules, poll_lags  # noqa: E402,I001
+from crawlers.freshness import (  # noqa: E402,I001
+    DEFAULT_OPEN_INCIDENT_INTERVAL_MINUTES, is_keyword_search, lag_by_source, merge_schedules, poll_lags)
 
-KEYWORD_SEARCH = {"weibo_search", "weibo_web", "baidu_news", "sogou_weixin", "tieba", "douyin"}
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 TARGET_P50 = 10.0
 HOT_KEYWORDS = 3  # words of the open incidents searched on the fast schedule
@@ -65,10 +65,10 @@ def replay(hours: float, rate_per_hour: float, incident_share: float, seed: int 
                     break
                 published.append(at)
             n_words = len(source.keywords) or words
-            searches = n_words if source.spider in KEYWORD_SEARCH else 1
+            searches = n_words if is_keyword_search(source.spider) else 1
             crawl_seconds = searches * float(source.download_delay or 0)
             interval = timedelta(minutes=source.interval_minutes)
-            hot = [rng.random() < incident_share for _ in published] if source.spider in KEYWORD_SEARCH else \
+            hot = [rng.random() < incident_share for _ in published] if is_keyword_search(source.spider) else \
                 [False] * len(published)
             regular = poll_lags(published, START, interval, crawl_seconds)
             if open_incident_polling:

@@ -119,15 +119,19 @@ def merge_schedules(published: Sequence[datetime], start: datetime, schedules: S
     return [min(values) for values in zip(*per, strict=True)]
 
 
-# spiders that search by keyword (the others read fixed lists or feeds)
-KEYWORD_SEARCH_SPIDERS = ("weibo_search", "weibo_web", "baidu_news", "sogou_weixin", "tieba", "douyin",
-                          "kuaishou", "xiaohongshu")
+# spiders that read fixed lists or feeds; every other spider searches by keyword (so a new
+# search spider is polled for the open incidents without being listed anywhere)
+FIXED_LIST_SPIDERS = ("weibo_hot", "rss", "web_list")
+
+
+def is_keyword_search(spider: str) -> bool:
+    return spider not in FIXED_LIST_SPIDERS
 HOT_MAX_PAGES = 2  # newest first, stopped earlier at the newest stored post
 
 
 def hot_sources(settings: Any) -> list[str]:
     """Enabled keyword-search sources, the ones the open-incident keywords are searched on."""
-    return [s.name for s in settings.sources if s.enabled and s.spider in KEYWORD_SEARCH_SPIDERS]
+    return [s.name for s in settings.sources if s.enabled and is_keyword_search(s.spider)]
 
 
 def crawl_hot(rt: Any, limit: int = 5) -> list[Any]:
@@ -144,5 +148,5 @@ def crawl_hot(rt: Any, limit: int = 5) -> list[Any]:
             for name in hot_sources(rt.settings)]
 
 
-__all__ = ["crawl_hot", "hot_sources", "Lag", "hot_keywords", "lag_by_source", "merge_schedules", "open_incident_interval_minutes",
+__all__ = ["FIXED_LIST_SPIDERS", "crawl_hot", "hot_sources", "is_keyword_search", "Lag", "hot_keywords", "lag_by_source", "merge_schedules", "open_incident_interval_minutes",
            "poll_lags", "quantile"]

@@ -78,6 +78,7 @@ def test_open_incident_interval_default(runtime):
 def test_hot_crawl_targets_keyword_search_sources_and_needs_open_incidents(runtime):
     from crawlers.freshness import crawl_hot, hot_sources
 
-    # default config: weibo_search, baidu_news, sogou_weixin enabled; weibo_hot/rss are not keyword searches
-    assert hot_sources(runtime.settings) == ["weibo_search", "baidu_news", "sogou_weixin"]
+    # default config: every enabled search source (bilibili too, without being listed anywhere);
+    # weibo_hot/rss read fixed lists, the disabled ones are not polled
+    assert hot_sources(runtime.settings) == ["weibo_search", "baidu_news", "sogou_weixin", "bilibili"]
     assert crawl_hot(runtime) == []  # no open incident: nothing is crawled
