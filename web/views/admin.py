@@ -30,6 +30,7 @@ router = APIRouter()
 
 def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
     rt = rt_of(request)
+    config_store.reload(rt)  # `yuqing serve` has no reload job: the administrator sees the latest version
     settings = rt.settings
     with rt.session() as s:
         states = {r.source: r for r in s.scalars(select(SourceStateRow))}
@@ -245,7 +246,9 @@ def config_rollback(version_id: int, request: Request, user: CurrentUser = Depen
 def config_edit(section: str, request: Request, user: CurrentUser = Depends(page_user)) -> Response:
     require(user, "admin")
     section = _section_or_404(section)
-    return _editor(request, user, section, config_store.section_data(rt_of(request).settings, section), {})
+    rt = rt_of(request)
+    config_store.reload(rt)  # edit the version in force, even one recorded by another process
+    return _editor(request, user, section, config_store.section_data(rt.settings, section), {})
 
 
 @router.post("/admin/config/{section}", include_in_schema=False, dependencies=[Depends(verify_csrf)])
