@@ -1,11 +1,16 @@
 """API 令牌 page: a user creates personal API tokens (each shown once, right after it is made), sees
 them by prefix with their last use, and revokes them; a 管理员 sees and revokes everyone's.
 
-Forms carry the session's CSRF token; the token text is rendered only in the answer to the
-creating POST (never stored, never put in the session cookie or a redirect).
+Forms carry the session's CSRF token. Creating answers with a redirect (so reloading the page
+never makes a second token); the new token waits in the server's memory under a random one-time
+key for at most five minutes, is shown once to the user who made it and is then forgotten — it is
+never stored in the database, the session cookie or a URL.
 """
 
 from __future__ import annotations
+
+import secrets
+import time
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,6 +22,30 @@ from yuqing.db.models import ApiTokenRow
 from yuqing.errors import InputError
 
 router = APIRouter()
+SHOW_FOR_S = 300
+MAX_WAITING = 1000
+
+
+def _waiting(request: Request) -> dict[str, tuple[float, str, NewToken]]:
+    store = getattr(request.app.state, "new_tokens", None)
+    if store is None:
+        store = request.app.state.new_tokens = {}
+    now = time.monotonic()
+    for key in [k for k, (at, _, _) in store.items() if now - at > SHOW_FOR_S]:
+        del store[key]
+    return store
+
+
+def _take(request: Request, user: CurrentUser, key: str | None) -> NewToken | None:
+    """The token made by ``user`` under this one-time key, once; None otherwise."""
+    if not key:
+        return None
+    store = _waiting(request)
+    entry = store.get(key)
+    if entry is None or entry[1] != user.username:
+        return None
+    del store[key]
+    return entry[2]
 
 
 def _page(request: Request, user: CurrentUser, new: NewToken | None = None, error: str = "",
@@ -33,7 +62,11 @@ def _page(request: Request, user: CurrentUser, new: NewToken | None = None, erro
 
 @router.get("/tokens", response_class=HTMLResponse, include_in_schema=False)
 def tokens_page(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
-    return _page(request, user)
+    new = _take(request, user, request.session.pop("new_token_key", None))
+    response = _page(request, user, new=new)
+    if new is not None:
+        response.headers["Cache-Control"] = "no-store"  # the token is in this answer only
+    return response
 
 
 @router.post("/tokens", response_class=HTMLResponse, include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -46,9 +79,13 @@ async def create(request: Request, user: CurrentUser = Depends(page_user)) -> Re
             new = create_token(s, user.username, label, rt.clock.now(), actor=user.username)
     except InputError as exc:
         return _page(request, user, error=str(exc), status=400)
-    response = _page(request, user, new=new)
-    response.headers["Cache-Control"] = "no-store"  # the token is in this page only
-    return response
+    store = _waiting(request)
+    while len(store) >= MAX_WAITING:
+        store.pop(next(iter(store)))
+    key = secrets.token_urlsafe(16)
+    store[key] = (time.monotonic(), user.username, new)
+    request.session["new_token_key"] = key
+    return RedirectResponse("/tokens", status_code=303)
 
 
 @router.post("/tokens/{token_id}/revoke", include_in_schema=False, dependencies=[Depends(verify_csrf)])
