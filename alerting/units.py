@@ -15,8 +15,9 @@ Guarantees:
 * 上报: a ``breach``, or any incident notification at severity ≥ ``REPORT_UP_SEVERITY`` (3), is
   also sent to the owner's parent unit (one copy per parent, marked ``reported_up``).
 
-Containment of region codes is by the digits of the 12-digit 行政区划代码 (province 2, city 4,
-county 6, town 9, village 12); ``yuqing.places.contains_code`` is used instead when it exists.
+Containment of region codes is ``yuqing.places.contains_code`` (digits of the 12-digit 行政区划代码
+by level — province 2, city 4, county 6, town 9 — and a town/village without a code named under
+its county, ``350203000000/莲前街道``); the same rule on the digits is the fallback.
 """
 
 from __future__ import annotations
@@ -126,10 +127,12 @@ def contains(unit: Unit, region_code: str) -> bool:
         except Exception:  # noqa: BLE001 - fall back to the code digits
             pass
     code = str(region_code or "").strip()
-    if not code.isdigit():
+    base, _, names = code.partition("/")
+    if not base.isdigit():
         return False
-    code = code.ljust(12, "0")
-    return code.startswith(unit.prefix)
+    if "/" in unit.region:  # a town named under its county: the same path, or a place inside it
+        return code.ljust(12, "0") == unit.region or code.startswith(unit.region + "/")
+    return base.ljust(12, "0").startswith(unit.prefix)
 
 
 def route(settings: Settings, region_code: str | None, confidence: float | None) -> Owner:

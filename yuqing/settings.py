@@ -191,7 +191,9 @@ class Unit(_Section):
 
     id: str = Field(min_length=1, max_length=64)
     name: str
-    region: str  # 6- or 12-digit 行政区划代码
+    # 6- or 12-digit 行政区划代码; a town/village may instead be named under its county, as the
+    # incidents' regions name it when the gazetteer has no code for it: "350203/莲前街道"
+    region: str
     level: Literal["province", "city", "county", "town", "village"]
     parent: str | None = None
     roster: RosterSettings = Field(default_factory=RosterSettings)
@@ -201,12 +203,20 @@ class Unit(_Section):
     @classmethod
     def _code(cls, value: str) -> str:
         value = str(value).strip()
-        if not value.isdigit() or len(value) not in (6, 12):
-            raise ValueError(f"行政区划代码应为 6 位或 12 位数字，得到 {value!r}")
-        return value.ljust(12, "0")
+        base, sep, names = value.partition("/")
+        if not base.isdigit() or len(base) not in (6, 12) or (sep and not names.strip("/")):
+            raise ValueError(f"行政区划代码应为 6 位或 12 位数字（镇街、村居也可写作 县级代码/名称，"
+                             f"如 350203/莲前街道），得到 {value!r}")
+        return base.ljust(12, "0") + (sep + names.strip("/") if sep else "")
 
     @model_validator(mode="after")
     def _code_matches_level(self) -> Unit:
+        base, _, names = self.region.partition("/")
+        if names:
+            if self.level not in ("town", "village") or base[6:].strip("0"):
+                raise ValueError(f"单位 {self.id}: 写作“县级代码/名称”的区划只用于镇街、村居（town/village），"
+                                 f"且前面须是县级代码，得到 {self.region}（{self.level}）")
+            return self
         digits = UNIT_CODE_DIGITS[self.level]
         if self.region[digits:].strip("0") or not self.region[:digits].strip("0"):
             raise ValueError(f"单位 {self.id}: 行政区划代码 {self.region} 与级别 {self.level} 不符"
@@ -219,8 +229,9 @@ class Unit(_Section):
 
     @property
     def prefix(self) -> str:
-        """The digits every region code inside this unit starts with."""
-        return self.region[:UNIT_CODE_DIGITS[self.level]]
+        """The digits every (digits-only) region code inside this unit starts with."""
+        base, _, names = self.region.partition("/")
+        return base[:6] if names else self.region[:UNIT_CODE_DIGITS[self.level]]
 
 
 class NotifySettings(_Section):
@@ -356,7 +367,8 @@ class Settings(_Section):
             if unit.parent is not None:
                 parent = by_id[unit.parent]
                 if UNIT_LEVELS.index(unit.level) <= UNIT_LEVELS.index(parent.level) \
-                        or not unit.region.startswith(parent.prefix):
+                        or not unit.region.startswith(parent.prefix) \
+                        or ("/" in parent.region and not unit.region.startswith(parent.region + "/")):
                     raise ValueError(f"单位 {unit.id}（{unit.level} {unit.region}）不在上级 {parent.id}"
                                      f"（{parent.level} {parent.region}）的辖区之内")
         return self

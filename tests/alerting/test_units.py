@@ -55,6 +55,8 @@ def test_units_tree_is_validated() -> None:
     assert "6 位或 12 位数字" in _bad([{**UNITS[0], "region": "35020"}])
     assert "与级别 city 不符" in _bad([{**UNITS[0], "level": "city", "region": "350203"}])
     assert "level" in _bad([{**UNITS[0], "level": "district"}])
+    assert "只用于镇街" in _bad([{**UNITS[0], "region": "350200/某街道"}])
+    assert "6 位或 12 位数字" in _bad([{**UNITS[0], "region": "350203/"}])
     outside = copy.deepcopy(UNITS)
     outside[2]["region"] = "410102"  # a county of 郑州 under 厦门
     assert "不在上级 xm" in _bad(outside)
@@ -88,7 +90,13 @@ def test_route_lowest_unit_with_a_roster() -> None:
         # a town with a roster: the lowest unit with one wins
         {"id": "jialian", "name": "嘉莲街道妇联", "region": "350203007000", "level": "town", "parent": "siming",
          "roster": roster("jl_duty", "jl_lead")}]
+    tree.append({"id": "binhai", "name": "滨海街道妇联", "region": "350203/滨海街道", "level": "town",
+                 "parent": "siming", "roster": roster("bh_duty", "bh_lead")})  # a town by name, as regions have it
     s = settings_with(tree)
+    assert s.units[-1].region == "350203000000/滨海街道"
+    assert units.route(s, "350203000000/滨海街道", 0.8).unit.id == "binhai"
+    assert units.route(s, "350203000000/滨海街道/黄厝社区", 0.8).unit.id == "binhai"
+    assert units.route(s, "350203000000/莲前街道", 0.8).unit.id == "siming"
     assert units.route(s, "350203000000", 1.0).unit.id == "siming"
     assert units.route(s, "350203008001", 0.9).unit.id == "siming"  # a village of 莲前 (no roster there)
     assert units.route(s, "350203007002", 0.9).unit.id == "jialian"
@@ -98,7 +106,7 @@ def test_route_lowest_unit_with_a_roster() -> None:
     assert triage.unit.id == "xm" and "置信度" in triage.reason
     assert units.route(s, None, None).unit.id == "xm"
     assert units.route(s, "110105000000", 1.0).unit.id == "xm"  # outside every unit: root triage
-    assert units.subtree(s, "siming") == {"siming", "lianqian", "jialian"}
+    assert units.subtree(s, "siming") == {"siming", "lianqian", "jialian", "binhai"}
     assert units.subtree(s, "xm") is None  # the root sees everything
     assert units.visible(s, "huli", "siming") is False and units.visible(s, "xm", "jialian") is True
     assert units.visible(s, "siming", "jialian") is True and units.visible(s, "jialian", "siming") is False
