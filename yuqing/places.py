@@ -19,6 +19,17 @@ Guarantees:
   two different counties, a county and a city it is not in, two different towns. A town whose
   county is unknown does not conflict with any county. A text naming no place yields ``[]``, and
   an empty list conflicts with nothing.
+* Regions (what incidents and federation units store): ``code_of(place)`` is the 12-digit code
+  of a province/city/county, or ``<county code>/<town>[/<village>]``; ``contains_code(unit, region)``
+  compares them by level (6-digit codes read as 12), town codes through their county;
+  ``display_name`` gives 河南省周口市郸城县汲冢镇; ``Region`` is (code, name, level, confidence).
+* ``locate(text, title, ip_region=, author_location=)``: where one post's event is. Places named
+  in title/text (the mention most others agree with, weighted by cue: a place after 老家/户籍 or
+  before 人/网友 counts 0.1, after 在…打工/现居 0.3, a dateline 0.5, before 一女子/警方/通报 2) beat
+  the author's location, which beats the IP属地 ("IP属地：X"/"发布于 X" lines are the poster's and
+  are taken out of the text). A name several units share is settled by the post's other places,
+  then by the IP属地/author location, else by a prior (municipality, capital) and marked ambiguous.
+  Former names, 撤县设市 names newer than cpca's table and nicknames come from ``ALIASES``.
 
 This module sits on the ground floor: it imports only the standard library and jieba.
 """
@@ -521,6 +532,8 @@ def city_of(code: str) -> str | None:
 # Lines such as "IP属地：广东" / "发布于 北京" name where the poster is, not the event.
 _POSTER = re.compile(r"(?:IP\s*属地|ip\s*属地|IP归属地|IP地址|发布于|发布地[点址]?)\s*[:：]?\s*([\u4e00-\u9fa5]{2,12})")
 # a place after these words is where someone comes from or lives, not where it happened
+_ORIGIN_BEFORE = ("老家", "户籍", "籍贯", "祖籍", "原籍", "娘家", "出生于", "来自")
+_ORIGIN_AFTER = ("人，", "人。", "人在", "籍", "老乡", "口音")
 _ELSEWHERE_BEFORE = ("老家", "户籍", "籍贯", "祖籍", "原籍", "现居", "定居", "远在", "娘家", "出生于", "毕业于",
                      "来自", "记者", "工作在", "打工", "嫁到外地", "回到", "转学到", "搬到", "去了", "逃到", "跑到")
 _ELSEWHERE_AFTER = ("人，", "人。", "人在", "籍", "网友", "老乡", "口音", "读者", "的网友", "的朋友", "的亲戚", "打工",
@@ -595,8 +608,10 @@ def _cue(text: str, start: int, end: int) -> float:
     for stop in "，。！？；\n,!?;":
         left = left.rsplit(stop, 1)[-1]
     right = text[end:end + 4]
+    if any(w in left for w in _ORIGIN_BEFORE) or right.startswith(_ORIGIN_AFTER):
+        return 0.1  # where someone comes from (老家在X, X人): rarely where it happened
     if any(w in left for w in _ELSEWHERE_BEFORE) or right.startswith(_ELSEWHERE_AFTER):
-        return 0.15
+        return 0.3  # where the writer lives or works now (在X打工): sometimes where they saw it
     if _DATELINE.search(left) and re.match(r"\d{1,2}月|讯|电", right):
         return 0.5  # a dateline: where the reporter files from
     if right.startswith(_EVENT_AFTER) or any(left.endswith(w) for w in _EVENT_BEFORE):
@@ -673,9 +688,12 @@ def _clean_town(name: str, suffix: str) -> str:
         if core[i - 1] in _TOWN_LEAD:
             core = core[i:]
             break
-    if len(core) > 2 and _is_common(core[:2]):
+    if len(core) > 2 and (_is_common(core[:2]) or core.startswith(_TOWN_GLUE)):
         core = core[2:]
     return core + suffix
+
+
+_TOWN_GLUE = ("网传", "听说", "据悉", "据说", "位于", "前往", "关于", "昨天", "今天", "下午", "上午", "晚上", "凌晨")
 
 
 def _mentions(text: str, hints: set[str], title_len: int) -> list[tuple[Place, float, bool]]:
@@ -769,7 +787,6 @@ def locate(text: str, title: str | None = None, *, ip_region: str | None = None,
     hints = {p.code for p in (ip_place, author_place) if p is not None and ":" not in p.code}
     mentions = _mentions(body, hints, len(title) + 1 if title else 0)
     if mentions:
-        total = sum(w for _p, w, _g in mentions)
         best: tuple[tuple[float, bool, int, int], Place, bool] | None = None
         leaves = {p.code for p in most_specific([p for p, _w, _g in mentions])}
         for i, (place, _w, guessed) in enumerate(mentions):
@@ -781,7 +798,16 @@ def locate(text: str, title: str | None = None, *, ip_region: str | None = None,
             if best is None or key > best[0]:
                 best = (key, place, guessed)
         assert best is not None
-        return Located(best[1], "text", min(1.0, best[0][0] / total), best[2], ip_place)
+        # share: the best place's support against the mentions it does not agree with (a weak
+        # mention, where someone lives or files from, counts half against it)
+        against = sum(w if w >= 1.0 else 0.5 * w for q, w, _g in mentions
+                      if not (contains(best[1], q) or contains(q, best[1])))
+        share = min(1.0, best[0][0] / (best[0][0] + against))
+        if all(w < 1.0 for _p, w, _g in mentions):
+            # every place reads as where the writer lives, works or files from (老家在X, 在X打工,
+            # 本报X电): evidence of the author's location, not of the event's
+            return Located(best[1], "author", share, best[2], ip_place)
+        return Located(best[1], "text", share, best[2], ip_place)
     if author_place is not None:
         return Located(author_place, "author", 1.0, False, ip_place)
     if ip_place is not None:

@@ -4,7 +4,9 @@ Guarantees:
 
 * Each member post gives one reading (``yuqing.places.locate``): the event's place named in its
   title/text, else the author's stated location (``extra.author_location``/``user_location``), else
-  the platform's IP属地 (``extra.region``, "IP属地：X"/"发布于 X" lines). A post naming no place
+  the platform's IP属地 (``extra.region``, "IP属地：X"/"发布于 X" lines); a post whose every named
+  place reads as where the writer lives or files from (老家在X, 在X打工) votes as an author
+  location. A post naming no place
   (a national commentary) gives none and counts neither for nor against.
 * A reading votes with weight ``w = kind × share × ambiguity``: kind ``text`` 1.0, ``author`` 0.6,
   ``ip`` 0.3; ``share`` = the post's own agreement (weight of its mentions compatible with the
@@ -18,7 +20,8 @@ Guarantees:
   ``confidence = (inside + ½·above) / Σw × strength``, strength = the largest single vote inside
   it (so a region known only from IP属地 stays ≤ 0.3, below ``places.CONFIDENT``).
 * Recomputed when a post joins (``note_post``: one text scan, no database read; the tally lives
-  in ``incident.features['region']``) and from all posts after a merge (``rebuild``). The result is
+  in ``incident.features['region']``, at most ``MAX_VOTES`` places: lighter ones fold into a rest
+  weight that still counts in Σw) and from all posts after a merge (``rebuild``). The result is
   stored on the incident's ``region_code/region_name/region_level/region_confidence`` columns.
 """
 
@@ -35,6 +38,8 @@ from yuqing.places import RANK, Located, Place, Region
 
 STATE_KEY = "region"
 MAJORITY = 0.5
+MAX_VOTES = 40  # distinct places kept in an incident's tally
+REST_KEY = "~rest"
 AUTHOR_KEYS = ("author_location", "user_location", "author_region")
 
 
@@ -67,14 +72,15 @@ def _ancestors(place: Place) -> list[Place]:
     return out
 
 
-def aggregate(votes: list[tuple[Place, float]] | list[tuple[Place, float, str]]) -> Region | None:
+def aggregate(votes: list[tuple[Place, float]] | list[tuple[Place, float, str]], rest: float = 0.0) -> Region | None:
     """The region (place, weight[, kind]) votes agree on (see the module docstring). When any vote
-    comes from a post's text, the author/IP属地 votes are left out: the event's place beats them."""
+    comes from a post's text, the author/IP属地 votes are left out: the event's place beats them.
+    ``rest``: the weight of votes dropped from a capped tally (counted in the total only)."""
     kinds = [v[2] if len(v) > 2 else "text" for v in votes]  # type: ignore[misc]
     text_only = "text" in kinds
     votes = [(v[0], v[1]) for v, k in zip(votes, kinds, strict=True)
              if v[1] > 0 and (k == "text" or not text_only)]
-    total = sum(w for _p, w in votes)
+    total = sum(w for _p, w in votes) + max(0.0, rest)
     if not votes or total <= 0:
         return None
     candidates: dict[str, Place] = {}
@@ -117,8 +123,9 @@ def _store(incident: IncidentRow, region: Region | None) -> None:
 
 
 def _tally_region(tally: dict[str, Any]) -> Region | None:
-    votes = [(Place.from_json(v["p"]), float(v["w"]), str(v.get("k") or "text")) for v in tally.values()]
-    return aggregate(votes)
+    votes = [(Place.from_json(v["p"]), float(v["w"]), str(v.get("k") or "text"))
+             for k, v in tally.items() if k != REST_KEY]
+    return aggregate(votes, float((tally.get(REST_KEY) or {}).get("w") or 0.0))
 
 
 def note_post(incident: IncidentRow, row: PostRow) -> None:
@@ -133,6 +140,14 @@ def note_post(incident: IncidentRow, row: PostRow) -> None:
     entry["w"] = round(float(entry["w"]) + reading.weight, 6)
     entry["n"] = int(entry["n"]) + 1
     tally[key] = entry
+    votes = [k for k in tally if k != REST_KEY]
+    if len(votes) > MAX_VOTES:  # bounded work per join: the lightest places leave, their weight stays
+        rest = dict(tally.get(REST_KEY) or {"w": 0.0, "n": 0})
+        for k in sorted(votes, key=lambda k: (float(tally[k]["w"]), k))[: len(votes) - MAX_VOTES]:
+            rest["w"] = round(float(rest["w"]) + float(tally[k]["w"]), 6)
+            rest["n"] = int(rest["n"]) + int(tally[k]["n"])
+            del tally[k]
+        tally[REST_KEY] = rest
     features[STATE_KEY] = tally
     incident.features = features
     _store(incident, _tally_region(tally))

@@ -105,3 +105,33 @@ def test_aggregate_conflicting_counties_falls_back_to_their_common_unit() -> Non
     assert aggregate([]) is None
     majority = aggregate([(a, 1.0), (a, 1.0), (b, 1.0)])
     assert majority is not None and majority.code == a.code and 0.5 < majority.confidence < 1.0
+
+
+def test_the_tally_is_bounded_and_the_dropped_weight_still_counts() -> None:
+    from types import SimpleNamespace
+
+    from alerting.engine.region import MAX_VOTES, REST_KEY, note_post
+
+    incident = IncidentRow(features={})
+    counties = [c for c in places.gazetteer().names if c.startswith("41") and c[4:6] != "00"][: MAX_VOTES + 5]
+    for i in range(12):  # the event: 郸城县, named by a dozen posts
+        note_post(incident, SimpleNamespace(text=f"郸城县一女子被家暴（{i}）", title=None, extra={}))
+    for code in counties:  # and one mention each of many other counties of 河南
+        note_post(incident, SimpleNamespace(text=f"{places.gazetteer().names[code]}也有过类似的事", title=None,
+                                            extra={}))
+    tally = incident.features["region"]
+    assert len([k for k in tally if k != REST_KEY]) == MAX_VOTES and tally[REST_KEY]["n"] >= 5
+    assert incident.region_level == "province" and incident.region_code == "410000000000"  # no county has a majority
+
+
+
+def test_where_commenters_live_does_not_outvote_the_event() -> None:
+    from types import SimpleNamespace
+
+    from alerting.engine.region import note_post
+
+    incident = IncidentRow(features={})
+    note_post(incident, SimpleNamespace(text="郸城县一女子被家暴", title=None, extra={}))
+    for name in ("杭州", "成都", "西安", "南京"):  # "X网友": the commenter's place, not the event's
+        note_post(incident, SimpleNamespace(text=f"{name}网友表示愤慨", title=None, extra={}))
+    assert incident.region_code == "411625000000"
