@@ -142,3 +142,18 @@ def test_xiaohongshu_login_wall_and_verify_page_pause_the_source(site, crawl, co
     verify = crawl("xiaohongshu", keywords="扫码", base_url=site.url, keep_all="1")
     assert verify.summary.status == "banned", verify.log[-3000:]
     assert verify.summary.ban_reason.startswith("小红书搜索页跳转到登录/验证页面：https://www.xiaohongshu.com/website-login/captcha")
+
+
+def test_doctor_lists_the_browser_sources_and_names_a_missing_chromium(runtime, monkeypatch):
+    from crawlers import browser
+    from crawlers.cli import check_sources
+
+    results = {r.name: r for r in check_sources(runtime)}
+    for name in ("数据源 kuaishou", "数据源 xiaohongshu"):  # in the default config, disabled (cookie needed)
+        assert results[name].ok and results[name].detail == "已停用"
+    runtime.settings.sources = [s.model_copy(update={"enabled": True}) for s in runtime.settings.sources
+                                if s.name in ("kuaishou", "xiaohongshu")]
+    monkeypatch.setattr(browser, "chromium_path", lambda settings=None: "/nonexistent/chromium")
+    results = {r.name: r for r in check_sources(runtime)}
+    assert not results["数据源 kuaishou"].ok and "找不到 Chromium" in results["数据源 kuaishou"].detail
+    assert not results["数据源 xiaohongshu"].ok
