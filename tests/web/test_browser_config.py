@@ -14,7 +14,7 @@ from sqlalchemy import select
 from crawlers.runner import run_source
 from crawlers.testing.site import FixtureSite, Reply, SiteRequest
 from tests.conftest import write_config
-from tests.web.test_browser import _login, page  # noqa: F401  (the real-Chromium page fixture)
+from tests.web.test_browser import ARTIFACTS, _login, page  # noqa: F401  (the real-Chromium page fixture)
 from yuqing import config_store
 from yuqing.db.models import IncidentRow, NotificationRow
 from yuqing.runtime import Runtime
@@ -109,6 +109,8 @@ def test_roster_edited_in_browser_next_escalation_goes_to_new_person(page, live_
     new.locator('input[name$=".name"]').fill("新任科室负责人")
     page.fill('textarea[name="roster.escalation.1.people"]', "head2")
     page.fill('input[name="roster.ack_timeout_minutes"]', "10")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-config-roster.png"), full_page=True)
     page.click("#cfg-save")
     page.wait_for_selector(".flash")
     assert "已保存为配置版本" in page.inner_text(".flash")
