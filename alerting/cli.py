@@ -95,6 +95,11 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
         inc = actions.get(s, incident_id)
         if as_json:  # the contract's fields, plus why the incident has its level
             obj = {**incident_json(s, inc), "severity_reason": texts.severity_reason(inc) or None}
+            if rt.settings.units:  # the owner unit (alerting.units), once units are configured
+                from alerting import units
+
+                owner = units.owner(rt.settings, inc)
+                obj["unit"] = {"id": owner.id, "name": owner.name, "manual": bool(inc.unit_manual)}
             typer.echo(json.dumps(obj, ensure_ascii=False))
             return
         out = [f"事件 #{inc.id}：{mask(inc.title or '')}",
@@ -105,6 +110,11 @@ def show_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
                                                                    if inc.hot_search_rank else ""),
                f"事件公开：{fmt_local(inc.clock_started_at)}　发现：{fmt_local(inc.detected_at)}"]
         out.insert(3, f"地域：{region_zh(inc)}")
+        if rt.settings.units:
+            from alerting import units
+
+            owner = units.owner(rt.settings, inc)
+            out.insert(4, f"责任单位：{owner.name}{'（人工移交）' if inc.unit_manual else ''}")
         if inc.clock_started_at:
             lag = max(0.0, (inc.detected_at - inc.clock_started_at).total_seconds())
             out[-1] += f"（发现滞后 {fmt_duration(lag)}）"

@@ -150,3 +150,13 @@ def test_cli_move_user_unit_and_unit_report(units_rt: Runtime) -> None:
     siming_row = next(line for line in text.splitlines() if line.startswith("| 思明区妇联"))
     assert "| 2 |" in siming_row  # its own incident and the one moved to it
     assert siming_row.rstrip(" |").endswith("1")  # moved in: 1
+
+
+def test_incidents_show_names_the_owner_unit(units_rt: Runtime) -> None:
+    import json
+
+    ids = _ids(units_rt)
+    shown = _yuqing("incidents", "show", str(ids["huli"]))
+    assert shown.returncode == 0 and "责任单位：湖里区妇联" in shown.stdout, shown.stderr
+    as_json = json.loads(_yuqing("incidents", "show", str(ids["huli"]), "--json").stdout)
+    assert as_json["unit"] == {"id": "huli", "name": "湖里区妇联", "manual": False}
