@@ -12,7 +12,7 @@ Guarantees: the spider receives one JSON response (``application/json``) for the
 ``complete`` is false when fewer than ``count`` API responses arrived before ``timeout``;
 ``final_url`` is where the page ended up (a redirect to a login or verify page shows there). The
 request's ``Cookie`` header (the source's ``cookie_env``, set by SourceCookieMiddleware) is
-given to the browser for the page's host; one browser per crawl process, one fresh context per
+given to the browser for the page's whole site (``.xiaohongshu.com``: the API host gets it too); one browser per crawl process, one fresh context per
 page (no state leaks between requests), closed when the spider closes. Page loads and scrolls
 run one at a time, at least ``DOWNLOAD_DELAY`` (the source's ``download_delay``) apart — the
 browser bypasses Scrapy's download slots, so the rate limit is kept here. Requests without
@@ -64,17 +64,35 @@ def browser_problem(settings: Any = None) -> str | None:
     return None
 
 
+_SECOND_LEVEL = ("com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "ac.cn")
+
+
+def site_domain(host: str) -> str | None:
+    """The registrable domain of a host ("www.xiaohongshu.com" → "xiaohongshu.com"); None for an IP
+    address or a single-label host (a local test site)."""
+    host = host.split(":")[0].strip(".").lower()
+    labels = host.split(".")
+    if len(labels) < 2 or all(label.isdigit() for label in labels) or ":" in host:
+        return None
+    keep = 3 if ".".join(labels[-2:]) in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:]) if len(labels) >= keep else None
+
+
 def cookies_for(url: str, header: str | None) -> list[dict[str, Any]]:
-    """Playwright cookies from a `Cookie:` header value, scoped to the URL's host."""
+    """Playwright cookies from a `Cookie:` header value, for the URL's whole site: the page's API
+    often lives on another host of the same site (小红书: edith.xiaohongshu.com), which must get
+    the login cookie too. A local site (IP address) gets host-only cookies."""
     if not header:
         return []
     parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    domain = site_domain(parts.hostname or "")
+    scope: dict[str, Any] = ({"domain": "." + domain, "path": "/"} if domain
+                             else {"url": f"{parts.scheme}://{parts.netloc}"})
     out = []
     for pair in header.split(";"):
         name, sep, value = pair.strip().partition("=")
         if sep and name:
-            out.append({"name": name, "value": value, "url": origin})
+            out.append({"name": name, "value": value, **scope})
     return out
 
 

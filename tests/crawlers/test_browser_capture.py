@@ -117,3 +117,15 @@ def test_doctor_names_a_missing_chromium(monkeypatch):
     monkeypatch.setattr(browser, "chromium_path", lambda settings=None: "/nonexistent/chromium")
     assert browser.browser_problem() == ("找不到 Chromium（/nonexistent/chromium）：请安装 Debian chromium"
                                          "（apt-get install -y chromium，或 make browser）")
+
+
+def test_login_cookie_covers_the_whole_site():
+    from crawlers.browser import cookies_for
+
+    jar = cookies_for("https://www.xiaohongshu.com/search_result?keyword=x", "a1=abc; web_session=s1")
+    assert jar == [{"name": "a1", "value": "abc", "domain": ".xiaohongshu.com", "path": "/"},
+                   {"name": "web_session", "value": "s1", "domain": ".xiaohongshu.com", "path": "/"}]
+    assert cookies_for("https://news.example.com.cn/a", "k=v")[0]["domain"] == ".example.com.cn"
+    assert cookies_for("http://127.0.0.1:8080/search/x", "k=v") == [{"name": "k", "value": "v",
+                                                                      "url": "http://127.0.0.1:8080"}]
+    assert cookies_for("https://www.douyin.com/", None) == []
