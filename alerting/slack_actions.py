@@ -53,7 +53,7 @@ def verify(settings: Settings, headers: Mapping[str, str], body: bytes, now: dat
 def actor_for(settings: Settings, user: Mapping[str, Any]) -> str:
     """The roster person with this Slack user id, else ``slack:<id>``."""
     user_id = str(user.get("id") or "")
-    for person in settings.roster.people:
+    for person in settings.all_people():  # the top-level roster and every unit's
         if person.slack_user and person.slack_user == user_id:
             return person.id
     return f"slack:{user_id or user.get('username') or '未知用户'}"

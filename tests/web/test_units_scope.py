@@ -160,3 +160,12 @@ def test_incidents_show_names_the_owner_unit(units_rt: Runtime) -> None:
     assert shown.returncode == 0 and "责任单位：湖里区妇联" in shown.stdout, shown.stderr
     as_json = json.loads(_yuqing("incidents", "show", str(ids["huli"]), "--json").stdout)
     assert as_json["unit"] == {"id": "huli", "name": "湖里区妇联", "manual": False}
+
+
+def test_admin_page_lists_each_units_duty(units_rt: Runtime) -> None:
+    with units_rt.session() as s:
+        add_user(s, "boss", PASSWORD, "admin", units_rt.clock.now())
+    client, _ = _client(units_rt, "boss")
+    with client:
+        page = client.get("/admin").text
+    assert "厦门市妇联：xm_duty" in page and "思明区妇联：siming_duty" in page and "湖里区妇联：huli_duty" in page

@@ -47,6 +47,11 @@ def _context(request: Request, user: CurrentUser, **extra: object) -> dict:
         from alerting import roster
 
         on_duty = [roster.names(settings.roster, roster.on_duty(settings.roster, rt.clock.now()))]
+        if settings.units:  # each federation unit's duty roster (alerting.units)
+            from alerting import units
+
+            on_duty = [f"{u.name}：{roster.names(r, roster.on_duty(r, rt.clock.now()))}"
+                       for u in settings.units if (r := units.roster_of(settings, u)).people]
     except (ImportError, AttributeError):
         on_duty = []
     schemes = [(sc, str(scheme_to_ast(sc))) for sc in settings.keyword_schemes]
