@@ -88,8 +88,10 @@ def test_bigscreen_renders_refreshes_and_stays_local(page, live_server: str, web
     page.wait_for_function("() => document.querySelector('[data-spark] canvas') !== null")
     page.locator("table.board").screenshot(path=str(ARTIFACTS / "board_sparklines.png"))
     page.goto(f"{base}/stats?days=30")
-    for box in ("chart-category-days", "chart-severity", "chart-category-total", "chart-map"):
+    for box in ("chart-category-days", "chart-severity", "chart-category-total", "chart-map", "chart-city-map"):
         page.wait_for_function(f"() => ({SERIES})('{box}') !== null")
+    city_polygons = _series(page, "chart-city-map")[0]
+    assert {"周口", "广州"} <= {d["name"] for d in city_polygons["data"]}  # named as the city map's features
     assert "近30天" in page.inner_text("h1")
     page.screenshot(path=str(ARTIFACTS / "stats.png"), full_page=True)
 

