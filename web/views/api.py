@@ -32,6 +32,7 @@ from web.read_models import board_rows, incident_detail
 from web.scope import require_visible, visible_ids
 from web.views.search import params_of, run_search
 from yuqing.errors import YuqingError
+from yuqing.platforms import platform_zh
 from yuqing.privacy import mask
 from yuqing.timeutil import iso_shanghai, parse_datetime
 
@@ -118,7 +119,7 @@ def incident(incident_id: int, request: Request, user: CurrentUser = Depends(api
         "clock_started_at": iso_shanghai(inc.clock_started_at),
         "first_response_at": iso_shanghai(inc.first_response_at),
         "acknowledged": inc.acknowledged_at is not None,
-        "posts": [{"id": p.id, "platform": p.platform, "author": p.author, "title": p.title, "text": p.text,
+        "posts": [{"id": p.id, "platform": p.platform, "platform_zh": platform_zh(p.platform), "author": p.author, "title": p.title, "text": p.text,
                    "url": p.url, "published_at": iso_shanghai(p.published_at),
                    "reposts": p.reposts, "comments": p.comments, "likes": p.likes, "growth": p.growth}
                   for p in d["posts"]],
@@ -196,4 +197,7 @@ def post_original(request: Request, id: str, user: CurrentUser = Depends(api_use
     """查看原文: the post as collected, for view_original only; every call is written to the audit log."""
     from web.views.incident import view_original
 
-    return view_original(request, user, id, "API")
+    post = view_original(request, user, id, "API")
+    if isinstance(post, dict) and post.get("published_at"):
+        post["published_at"] = iso_shanghai(parse_datetime(post["published_at"]))
+    return post
