@@ -12,8 +12,10 @@ Guarantees:
   the region changes — unless a person moved it by hand (``unit_manual``): then it sticks.
 * Visibility: a unit sees its own incidents and those of every unit below it (``subtree``); a
   user without a unit is the root and sees everything.
-* 上报: a ``breach``, or any incident notification at severity ≥ ``REPORT_UP_SEVERITY`` (3), is
-  also sent to the owner's parent unit (one copy per parent, marked ``reported_up``).
+* 上报: a ``breach``, and at severity ≥ ``REPORT_UP_SEVERITY`` (3) the incident's events (opened,
+  severity up, stage changes, 二次发酵: ``REPORT_UP_ON_SEVERITY``), are also sent to the owner's
+  parent unit (one copy, marked ``reported_up``); clock reminders and acknowledgement escalations
+  stay with the owner's own duty chain.
 
 Containment of region codes is ``yuqing.places.contains_code`` (digits of the 12-digit 行政区划代码
 by level — province 2, city 4, county 6, town 9 — and a town/village without a code named under
@@ -31,6 +33,9 @@ ROOT_ID = "root"
 MIN_CONFIDENCE = 0.5  # a region below this confidence is not trusted for routing (root triage)
 REPORT_UP_SEVERITY = 3  # severity at which every notification also goes to the parent unit (上报)
 REPORT_UP_KINDS = frozenset({"breach"})  # kinds always reported to the parent, whatever the severity
+# what the parent hears of an incident at severity >= 3: its events, not the owner's own duty chain
+# (clock reminders and acknowledgement escalations stay with the owner)
+REPORT_UP_ON_SEVERITY = frozenset({"new_incident", "severity_up", "stage_change", "re_escalation"})
 
 
 @dataclass(frozen=True)
@@ -220,7 +225,7 @@ def report_up_to(settings: Settings, unit: Unit, kind: str, severity: int) -> Un
     """The parent that also gets this notification (上报), or None."""
     if not settings.units or unit.parent is None:
         return None
-    if kind in REPORT_UP_KINDS or (int(severity or 0) >= REPORT_UP_SEVERITY and kind != "digest"):
+    if kind in REPORT_UP_KINDS or (int(severity or 0) >= REPORT_UP_SEVERITY and kind in REPORT_UP_ON_SEVERITY):
         return parent(settings, unit)
     return None
 

@@ -51,6 +51,7 @@ def test_breach_is_also_sent_to_the_city(run: Replayed) -> None:
 
 def test_severity_three_is_reported_up_from_the_start(run: Replayed) -> None:
     assert {n["unit"] for n in _notes(run, "e3", "new_incident")} == {"siming", "xm"}
+    assert {n["unit"] for n in _notes(run, "e3", "reminder")} == {"siming"}  # the county's own duty chain
     assert {n["unit"] for n in _notes(run, "s1", "new_incident")} == {"siming"}  # 一般 (2): the county alone
 
 
