@@ -174,6 +174,9 @@ def create_app(rt: Runtime) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=_secret_key(rt), session_cookie="yuqing_session",
                        same_site="strict", https_only=web.cookie_secure, max_age=int(web.session_hours * 3600))
     app.add_middleware(NumberBounds)
+    from web.config_reload import ConfigReload
+
+    app.add_middleware(ConfigReload, rt=rt)  # the configuration version in force, checked every 20 s
     app.add_middleware(SecurityHeaders)  # outermost: every response, errors included
     from web.views import charts as chart_views
 

@@ -306,6 +306,21 @@ def reload(rt: Any) -> bool:
     return True
 
 
+def reload_if_due(rt: Any, every_seconds: float, monotonic: Any = None) -> bool:
+    """:func:`reload` at most once per ``every_seconds`` (a web process without the scheduler)."""
+    import time
+
+    now = (monotonic or time.monotonic)()
+    if now < getattr(rt, "_config_checked_at", float("-inf")) + every_seconds:
+        return False
+    rt._config_checked_at = now
+    try:
+        return reload(rt)
+    except Exception as exc:  # a database hiccup never fails a page
+        log.warning("检查配置版本失败: %s", exc)
+        return False
+
+
 def export_yaml(settings: Settings) -> str:
     """The effective settings as YAML (loads back with ``load_settings``)."""
     data = settings.model_dump(mode="json", exclude={"source_path"})

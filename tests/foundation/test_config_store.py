@@ -166,3 +166,15 @@ def test_export_import_round_trip(runtime: Runtime, tmp_path, monkeypatch) -> No
     # re-importing the same file records nothing new
     result = cli.invoke(app, ["config", "import", str(edited)])
     assert "未记录新版本" in result.output
+
+
+def test_reload_if_due_checks_at_most_once_per_period(runtime: Runtime) -> None:
+    clock = iter([100.0, 105.0, 121.0]).__next__
+    assert config_store.reload_if_due(runtime, 20, clock) is False  # checked: nothing stored yet
+    with runtime.session() as s:
+        roster = dict(config_store.section_data(runtime.settings, "roster"), ack_timeout_minutes=3)
+        config_store.save(s, runtime.settings, {"roster": roster}, "admin", T0)
+    assert config_store.reload_if_due(runtime, 20, clock) is False  # 5 s later: not checked again
+    assert runtime.settings.roster.ack_timeout_minutes != 3
+    assert config_store.reload_if_due(runtime, 20, clock) is True  # 21 s later: the new version
+    assert runtime.settings.roster.ack_timeout_minutes == 3
