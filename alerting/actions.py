@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from alerting.engine import core, grouping, texts
+from alerting.engine import core, grouping, region, texts
 from alerting.engine.stages import CLOCK_STAGES, OPEN_STAGES, open_required, override_checklist, transition
 from yuqing.audit import record
 from yuqing.db.models import IncidentPostRow, IncidentRow, NotificationRow, PostRow, ResponseRow
@@ -174,6 +174,7 @@ def split(session: Session, incident_id: int, post_ids: list[str], actor: str, n
            after={"new_incident": new.id, "posts": wanted}, detail=f"拆分出事件 #{new.id}")
     for incident in (source, new):
         grouping.rebuild_features(session, incident)
+        region.rebuild(session, incident)
         incident.clock_started_at = None
     core.refresh(session, source, now, settings)
     core.refresh(session, new, now, settings, opened=True)

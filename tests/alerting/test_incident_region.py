@@ -135,3 +135,20 @@ def test_where_commenters_live_does_not_outvote_the_event() -> None:
     for name in ("杭州", "成都", "西安", "南京"):  # "X网友": the commenter's place, not the event's
         note_post(incident, SimpleNamespace(text=f"{name}网友表示愤慨", title=None, extra={}))
     assert incident.region_code == "411625000000"
+
+
+def test_split_rebuilds_both_regions(runtime: Runtime) -> None:
+    now = T0 + timedelta(minutes=5)
+    _feed(runtime, now, {"id": "s1", "text": "衡阳衡南县一小学发生踩踏，多名学生受伤"})
+    _feed(runtime, now, {"id": "s2", "text": "衡南县踩踏后续：涉事学校校长被停职", "repost_of": "s1"},
+          {"id": "s3", "text": "邵阳新邵县一女子被家暴", "repost_of": "s1"})
+    source = _incident_of(runtime, "s1")
+    with runtime.session() as s:
+        mixed = region_of_incident(s, source)
+        assert mixed is not None and mixed.code == "430422000000"  # 2 of 3 posts: 衡南县
+        new = actions.split(s, source, ["s3"], actor="tester", now=now, settings=runtime.settings)
+        new_id = new.id
+    with runtime.session() as s:
+        kept, moved = region_of_incident(s, source), region_of_incident(s, new_id)
+    assert kept is not None and kept.code == "430422000000" and kept.confidence == 1.0
+    assert moved is not None and moved.code == "430522000000"  # 新邵县
