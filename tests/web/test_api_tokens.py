@@ -230,3 +230,23 @@ def test_tokens_page_create_shows_once_and_revoke(client: TestClient, web_rt: Ru
     with TestClient(create_app(web_rt)) as admin:
         login(admin, "admin1")
         assert "舆情大屏" in admin.get("/tokens").text and "resp1" in admin.get("/tokens").text
+
+
+def test_malformed_api_input_is_a_4xx_never_a_500(web_rt: Runtime) -> None:
+    from tests.web.test_fuzz_web import DATES, ENUMS, NUMBERS
+
+    h = _bearer(_token(web_rt, "admin1"))
+    with TestClient(create_app(web_rt), raise_server_exceptions=False) as c:
+        statuses = []
+        for value in [*DATES, *NUMBERS, *ENUMS, "%", "_", "\\", "'; DROP TABLE incidents; --", "家" * 300]:
+            for name in ("stage", "category", "severity_min", "since", "until", "q", "limit", "offset"):
+                resp = c.get("/api/incidents", params={name: value}, headers=h)
+                assert resp.status_code in (200, 400, 422), (name, value, resp.status_code)
+                assert resp.status_code == 200 or isinstance(resp.json()["detail"], str | dict)
+                statuses.append(resp.status_code)
+            resp = c.get("/api/incidents/1/posts", params={"limit": value}, headers=h)
+            assert resp.status_code in (200, 400, 404, 422), (value, resp.status_code)
+        for auth in ("Bearer", "Bearer  ", "Basic abc", "Bearer " + "x" * 10_000, "Bearer yq_%00%ff", "bearer"):
+            resp = c.get("/api/incidents", headers={"Authorization": auth})
+            assert resp.status_code == 401, (auth[:20], resp.status_code)
+        assert 200 in statuses and 422 in statuses
