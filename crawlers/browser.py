@@ -3,7 +3,9 @@
 A request with ``meta["browser"] = {"capture": "/path/of/the/api", "count": 1, "timeout": 20}`` is
 not fetched by Scrapy: Playwright drives Debian's Chromium (``/usr/bin/chromium``, headless) to
 load the site's own page at ``request.url`` and records the responses the page itself fetches
-whose URL contains ``capture``. The page computes its signatures; we re-implement none.
+whose URL contains ``capture`` (and, with ``"capture_body"``, whose request body contains that
+text: one GraphQL operation among the page's calls to ``/graphql``). The page computes its
+signatures; we re-implement none.
 
 Guarantees: the spider receives one JSON response (``application/json``) for the page::
 
@@ -102,9 +104,10 @@ MAX_SESSIONS = 4
 class _Tab:
     """One page and the API responses it has fetched since the last load or scroll."""
 
-    def __init__(self, context: Any, capture: str, want: int) -> None:
+    def __init__(self, context: Any, capture: str, want: int, body_marker: str = "") -> None:
         self.context = context
         self.capture = capture
+        self.body_marker = body_marker
         self.page: Any = None
         self.pending: set[asyncio.Task[None]] = set()
         self.reset(want)
@@ -127,6 +130,8 @@ class _Tab:
 
     def on_response(self, resp: Any) -> None:
         if self.capture and self.capture in resp.url:
+            if self.body_marker and self.body_marker not in (resp.request.post_data or ""):
+                return  # another call to the same endpoint (GraphQL: another operation)
             task = asyncio.ensure_future(self.record(resp))
             self.pending.add(task)
             task.add_done_callback(self.pending.discard)
@@ -176,7 +181,8 @@ class BrowserCaptureMiddleware:
                 if opts.get("scroll"):
                     body = await self._scroll(key, want, timeout)
                 else:
-                    body = await self._load(request, str(opts.get("capture") or ""), want, timeout, key)
+                    body = await self._load(request, str(opts.get("capture") or ""), want, timeout, key,
+                                            str(opts.get("capture_body") or ""))
             finally:
                 self._last = time.monotonic()
         self.crawler.stats.inc_value("yuqing/browser/pages")
@@ -194,11 +200,11 @@ class BrowserCaptureMiddleware:
             await asyncio.wait(list(tab.pending), timeout=5)
 
     async def _load(self, request: Request, capture: str, want: int, timeout: float,
-                    key: str | None) -> dict[str, Any]:
+                    key: str | None, body_marker: str = "") -> dict[str, Any]:
         browser = await self._ensure_browser()
         ua = request.headers.get("User-Agent")
         context = await browser.new_context(locale="zh-CN", user_agent=ua.decode() if ua else None)
-        tab = _Tab(context, capture, want)
+        tab = _Tab(context, capture, want, body_marker)
         keep = False
         try:
             cookie = request.headers.get("Cookie")

@@ -49,6 +49,7 @@ class PageRead:
 
 class BrowserSearchSpider(BaseSpider):
     capture = ""  # the API path the page fetches
+    capture_body = ""  # text the API call's request body must contain (one GraphQL operation)
     custom_settings = {"DOWNLOADER_MIDDLEWARES": BROWSER_MIDDLEWARES}
     platform_zh = ""
 
@@ -65,7 +66,7 @@ class BrowserSearchSpider(BaseSpider):
 
     # -- crawl ----------------------------------------------------------------------------
     def browser_opts(self, keyword: str, scroll: bool = False) -> dict[str, Any]:
-        return {"capture": self.capture, "count": 1, "timeout": float(self.ctx.option("browser_timeout", 20)),
+        return {"capture": self.capture, "capture_body": self.capture_body, "count": 1, "timeout": float(self.ctx.option("browser_timeout", 20)),
                 "session": f"{self.name}:{keyword}", "scroll": scroll}
 
     async def start(self) -> Any:

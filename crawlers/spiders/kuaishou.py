@@ -43,6 +43,7 @@ class KuaishouSpider(BrowserSearchSpider):
     platform_zh = "快手"
     site = "https://www.kuaishou.com"
     capture = GRAPHQL
+    capture_body = "visionSearchPhoto"  # the page makes other GraphQL calls to the same path
 
     def search_path(self, keyword: str) -> str:
         return f"/search/video?searchKey={quote(keyword)}"

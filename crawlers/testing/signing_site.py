@@ -15,7 +15,8 @@ page cannot call the API.
 * Kuaishou: page ``/search/video?searchKey={kw}``; ``POST /graphql?__NS_hxfalcon=sign(body + did)``
   with the GraphQL body ``{"operationName": "visionSearchPhoto", "variables": {"keyword", "pcursor",
   "page": "search", "searchSessionId"}, "query"}``; ``payload(keyword, pcursor)`` is the whole reply
-  (``{"data": {"visionSearchPhoto": {…, "pcursor": next | "no_more"}}}``).
+  (``{"data": {"visionSearchPhoto": {…, "pcursor": next | "no_more"}}}``). The page also makes
+  another signed GraphQL call (``visionProfileUserList``), answered ``{"data": {op: {"result": 1}}}``.
 * 小红书: page ``/search_result?keyword={kw}&source=web_search_result_notes``; ``POST
   /api/sns/web/v1/search/notes`` with ``{"keyword", "page", "page_size": 20, "search_id", "sort",
   "note_type"}`` and headers ``x-t`` (ms) and ``x-s`` = ``XYW_`` + sign(x-t + path + body + a1);
@@ -88,6 +89,11 @@ KUAISHOU_QUERY = ("query visionSearchPhoto($keyword: String, $pcursor: String, $
 
 KUAISHOU_LOAD = """const kw = new URLSearchParams(location.search).get("searchKey") || "";
 let pcursor = "", session = "";
+// the real page makes other GraphQL calls too (MediaCrawler's login check uses this operation)
+const ping = JSON.stringify({operationName: "visionProfileUserList", variables: {ftype: 1},
+  query: "query visionProfileUserList($ftype: Int) { visionProfileUserList(ftype: $ftype) { result } }"});
+fetch(API + "?__NS_hxfalcon=" + sign(ping + NONCE), {method: "POST", credentials: "same-origin",
+  headers: {"content-type": "application/json"}, body: ping});
 function load() {
   if (busy || !more) return; busy = true;
   const body = JSON.stringify({operationName: "visionSearchPhoto", variables: {keyword: kw, pcursor: pcursor,
@@ -237,10 +243,18 @@ class KuaishouSearch(SignedSearch):
             body = json.loads(req.body)
         except ValueError:
             return None
-        if body.get("operationName") != "visionSearchPhoto":
-            return None
         variables = body.get("variables") or {}
+        if body.get("operationName") != "visionSearchPhoto":
+            return "", {"operation": str(body.get("operationName"))}
         return str(variables.get("keyword") or ""), str(variables.get("pcursor") or "")
+
+    def api(self, req: SiteRequest) -> Reply:
+        signed = self.verify(req)
+        if signed is not None and isinstance(signed[1], dict):  # another operation of the page, signed
+            self.api_calls.append(req)
+            operation = signed[1]["operation"]
+            return Reply(json.dumps({"data": {operation: {"result": 1}}}), 200, JSON)
+        return super().api(req)
 
 
 class XhsSearch(SignedSearch):
