@@ -184,7 +184,8 @@ def test_region_columns_win_when_the_incident_has_them(runtime: Runtime) -> None
 
 
 def test_chart_api_needs_login_and_carries_no_post_text(client: TestClient, web_rt: Runtime) -> None:
-    for url in ("/api/charts/bigscreen", "/api/charts/stats", "/api/charts/map", "/api/charts/incidents/1"):
+    for url in ("/api/charts/bigscreen", "/api/charts/stats", "/api/charts/map", "/api/charts/incidents/1",
+                "/api/charts/sparklines"):
         assert client.get(url).status_code == 401, url
     assert client.get("/bigscreen", follow_redirects=False).status_code == 303
     login(client, "duty1")
@@ -197,6 +198,9 @@ def test_chart_api_needs_login_and_carries_no_post_text(client: TestClient, web_
     assert {s["name"] for s in data["stages"]} == {"预警", "应对", "善后"}
     assert all(c["deadline"].endswith("+08:00") for c in data["clocks"])
     assert client.get("/api/charts/stats?days=30").json()["days"] == 30
+    lines = client.get("/api/charts/sparklines").json()["incidents"]
+    assert {x["id"] for x in lines} == {i["id"] for i in data["incidents"]}
+    assert all(len(x["heat"]) == chart_data.SPARK_HOURS and x["min"] < x["max"] for x in lines)
     assert client.get("/api/charts/stats?days=9").status_code == 422
     inc_id = data["incidents"][0]["id"]
     assert client.get(f"/api/charts/incidents/{inc_id}").json()["id"] == inc_id

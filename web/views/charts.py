@@ -75,6 +75,17 @@ def incident_chart(incident_id: int, request: Request, user: CurrentUser = Depen
     return data
 
 
+@router.get("/api/charts/sparklines", tags=["charts"])
+def sparklines_chart(request: Request, user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
+    """Open incidents' hourly heat over the last 24 Beijing hours, each with its own axis range."""
+    rt = rt_of(request)
+    narrow = _narrow(request, user)
+    with rt.session() as s:
+        ids = [i.id for i in chart_data.open_incidents(s, narrow)]
+        lines = chart_data.sparklines(s, ids, rt.clock.now())
+    return {"incidents": [{"id": i, **lines[i]} for i in ids]}
+
+
 @router.get("/api/charts/stats", tags=["charts"])
 def stats_chart(request: Request, days: int = Query(7, description="统计天数：7 或 30"),
                 user: CurrentUser = Depends(api_user)) -> dict[str, Any]:
