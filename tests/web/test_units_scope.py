@@ -6,46 +6,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.app.units_config import UNITS
-from tests.conftest import write_config
-from tests.web.conftest import PASSWORD, login, make_posts
+from tests.web.conftest import PASSWORD, login
+from tests.web.units_fixtures import units_rt_fixture  # noqa: F401  (the units_rt fixture)
 from web.app import create_app
 from web.auth import add_user
-from web.scope import set_user_unit
-from yuqing.db.migrate import upgrade
 from yuqing.db.models import AuditRow, IncidentRow
 from yuqing.runtime import Runtime
-from yuqing.settings import load_settings
-
-USERS = {"siming1": "siming", "huli1": "huli", "city1": "xm", "root1": None}
-POSTS = [
-    {"id": "w:sm", "category": "rights", "severity": 2, "hours_ago": 2,
-     "text": "厦门思明区一女子遭丈夫家暴多年，邻居多次报警，社区至今没有处理"},
-    {"id": "w:hl", "category": "rights", "severity": 2, "hours_ago": 2,
-     "text": "厦门湖里区一小学女生在校遭多名同学欺凌，视频在网上流传，家长称学校推诿"},
-]
-
-
-@pytest.fixture
-def units_rt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    config = write_config(tmp_path, {"units": UNITS})
-    monkeypatch.setenv("YUQING_CONFIG", str(config))
-    rt = Runtime(load_settings(config))
-    upgrade(rt.engine)
-    with rt.session() as s:
-        for username, unit in USERS.items():
-            add_user(s, username, PASSWORD, "responder", rt.clock.now())
-            set_user_unit(s, rt.settings, username, unit, rt.clock.now(), actor="test")
-    make_posts(rt, POSTS)
-    yield rt
-    rt.close()
 
 
 def _ids(rt: Runtime) -> dict[str, int]:
