@@ -6,11 +6,11 @@ Guarantees:
   title/text, else the author's stated location (``extra.author_location``/``user_location``), else
   the platform's IP属地 (``extra.region``, "IP属地：X"/"发布于 X" lines); a post whose every named
   place reads as where the writer lives or files from (老家在X, 在X打工) votes as an author
-  location. A post naming no place
-  (a national commentary) gives none and counts neither for nor against.
+  location. A post naming no place (a national commentary) gives none and counts neither for
+  nor against.
 * A reading votes with weight ``w = kind × share × ambiguity``: kind ``text`` 1.0, ``author`` 0.6,
-  ``ip`` 0.3; ``share`` = the post's own agreement (weight of its mentions compatible with the
-  chosen place / all its mentions); ambiguity 0.6 when a name several units share (朝阳区) was
+  ``ip`` 0.3; ``share`` = the post's own agreement: the cue-weighted support of the chosen place
+  over that support plus the mentions it conflicts with (a weak mention, 老家在X, counts half); ambiguity 0.6 when a name several units share (朝阳区) was
   settled by a prior and not by context.
 * Author/IP votes count only while no member names a place in its text (the event's place
   beats the poster's); each vote's tally entry keeps its kind.
@@ -21,7 +21,7 @@ Guarantees:
   it (so a region known only from IP属地 stays ≤ 0.3, below ``places.CONFIDENT``).
 * Recomputed when a post joins (``note_post``: one text scan, no database read; the tally lives
   in ``incident.features['region']``, at most ``MAX_VOTES`` places: lighter ones fold into a rest
-  weight that still counts in Σw) and from all posts after a merge (``rebuild``). The result is
+  weight that still counts in Σw) and from all posts after a merge or a split (``rebuild``). The result is
   stored on the incident's ``region_code/region_name/region_level/region_confidence`` columns.
 """
 
