@@ -85,7 +85,8 @@ def test_bigscreen_renders_refreshes_and_stays_local(page, live_server: str, web
     assert set(kinds) == {"line", "bar"} and sum(kinds["bar"]["data"]) >= 1
     page.locator("#heat-chart").screenshot(path=str(ARTIFACTS / "incident_heat.png"))
     page.goto(f"{base}/")
-    page.wait_for_function("() => document.querySelector('[data-spark] canvas') !== null")
+    # each row's sparkline: the hourly heat of the last 24 Beijing hours, on the incident's own range
+    page.wait_for_function("() => document.querySelector('[data-spark][data-hourly] canvas') !== null")
     page.locator("table.board").screenshot(path=str(ARTIFACTS / "board_sparklines.png"))
     page.goto(f"{base}/stats?days=30")
     for box in ("chart-category-days", "chart-severity", "chart-category-total", "chart-map", "chart-city-map"):

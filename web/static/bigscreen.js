@@ -48,7 +48,8 @@
         (c.acknowledged ? "" : '<span class="unack">未确认</span>') + "</li>";
     }).join("") : '<li class="muted">没有待首次回应的事件</li>';
     $("bs-alerts").innerHTML = d.alerts.length ? d.alerts.map(function (a) {
-      return '<li data-alert="' + a.id + '"><span class="when">' + Y.escape(a.label) + "</span> " + Y.escape(a.title) +
+      return '<li data-alert="' + a.id + '"><span class="when">' + Y.escape(a.label) + '</span> <span class="t" title="' +
+        Y.escape(a.title) + '">' + Y.escape(a.title) + "</span>" +
         (a.acked ? ' <span class="ok">已确认</span>' : ' <span class="' + (a.status === "dead" ? "unack" : "muted") + '">' +
           Y.escape(a.status_name) + "</span>") + "</li>";
     }).join("") : '<li class="muted">暂无告警</li>';

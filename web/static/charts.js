@@ -55,7 +55,7 @@
         {type: "value", name: "帖子", minInterval: 1, axisLabel: {color: text}, splitLine: {show: false}}
       ],
       series: [
-        {name: "热度", type: "line", data: d.heat, yAxisIndex: 0, smooth: true, connectNulls: false,
+        {name: "热度", type: "line", data: d.heat, yAxisIndex: 0, connectNulls: false,
          showSymbol: d.heat.filter(function (v) { return v !== null; }).length < 8, symbolSize: 6,
          areaStyle: {opacity: 0.12}, z: 3},
         {name: "每小时帖子数", type: "bar", data: d.posts, yAxisIndex: 1, barMaxWidth: 18, z: 2}
@@ -64,25 +64,49 @@
   };
 
   // --- the board: a sparkline on the incident's own range --------------------------------------------
+  // Hourly heat of the last 24 Beijing hours from /api/charts/sparklines; the row's own samples
+  // (data-spark) until that answers or when it fails.
   Y.sparkOption = function (d) {
+    var labels = d.labels || d.values.map(function (_, i) { return i; });
     return {
       animation: false,
       grid: {left: 1, right: 1, top: 2, bottom: 2},
-      tooltip: {trigger: "axis", confine: true, formatter: function (p) { return "热度 " + Math.round(p[0].value); }},
-      xAxis: {type: "category", show: false, data: d.values.map(function (_, i) { return i; })},
+      tooltip: {trigger: "axis", confine: true, formatter: function (p) {
+        var v = p[0].value;
+        return (d.labels ? Y.escape(p[0].name) + " " : "") + "热度 " + (v == null ? "—" : Math.round(v));
+      }},
+      xAxis: {type: "category", show: false, data: labels},
       yAxis: {type: "value", show: false, min: d.min, max: d.max},
-      series: [{type: "line", data: d.values, showSymbol: false, lineStyle: {width: 1.5, color: "#e53935"},
-                areaStyle: {color: "rgba(229,57,53,0.15)"}}]
+      series: [{type: "line", data: d.values, connectNulls: false, symbolSize: 3,
+                showSymbol: d.values.filter(function (v) { return v !== null; }).length < 2,
+                lineStyle: {width: 1.5, color: "#e53935"}, areaStyle: {color: "rgba(229,57,53,0.15)"}}]
     };
   };
 
+  function drawSpark(el, d) {
+    if (!d.values || !d.values.length) { return; }
+    Y.instance(el, null, true).setOption(Y.sparkOption(d), true);
+    el.dataset.rendered = "1";
+  }
+
   Y.sparks = function (root) {
-    (root || document).querySelectorAll("[data-spark]").forEach(function (el) {
-      var d;
-      try { d = JSON.parse(el.dataset.spark); } catch (e) { return; }
-      if (!d.values || !d.values.length) { return; }
-      Y.instance(el, null, true).setOption(Y.sparkOption(d));
+    var els = (root || document).querySelectorAll("[data-spark]");
+    if (!els.length) { return; }
+    els.forEach(function (el) {
+      try { drawSpark(el, JSON.parse(el.dataset.spark)); } catch (e) { /* keep the SVG */ }
     });
+    Y.getJSON("/api/charts/sparklines").then(function (data) {
+      var byId = {};
+      data.incidents.forEach(function (x) { byId[String(x.id)] = x; });
+      els.forEach(function (el) {
+        var row = el.closest("[data-incident]");
+        var x = row && byId[row.dataset.incident];
+        if (x && x.heat.some(function (v) { return v !== null; })) {
+          drawSpark(el, {values: x.heat, min: x.min, max: x.max, labels: x.labels});
+          el.dataset.hourly = "1";
+        }
+      });
+    }).catch(function () {});
   };
 
   // --- 7/30 days: categories, severities, per day ---------------------------------------------
