@@ -214,6 +214,23 @@ def move_cmd(incident_id: int = typer.Argument(..., help="事件编号"),
     rt.close()
 
 
+@incidents_app.command("relocate", help="重新识别事件的事发地（升级后补算旧事件，或地名表更新后）")
+def relocate_cmd(all_: bool = typer.Option(False, "--all", help="包括已关闭、已排除的事件")) -> None:
+    from alerting.engine import region
+    from alerting.engine.incident_json import list_incidents
+
+    rt = runtime()
+    with rt.session() as s:
+        rows = list_incidents(s, stages=None if all_ else ["warning", "response", "aftermath"])
+        changed = 0
+        for row in rows:
+            before = (row.region_code, row.region_confidence)
+            region.rebuild(s, row)
+            changed += (row.region_code, row.region_confidence) != before
+    console.print(f"已重新识别 {len(rows)} 个事件的事发地，其中 {changed} 个有变化。", markup=False)
+    rt.close()
+
+
 @incidents_app.command("merge", help="把其他事件并入目标事件：merge 目标ID 来源ID…")
 def merge_cmd(target_id: int = typer.Argument(..., help="保留的事件编号"),
               source_ids: list[int] = typer.Argument(..., help="并入的事件编号"),

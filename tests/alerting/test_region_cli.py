@@ -33,3 +33,29 @@ def test_list_json_and_show_carry_the_region(config_file: Path, tmp_path: Path) 
     assert "地域：四川省南充市仪陇县（县级，可信度" in shown.stdout
     as_json = subprocess.run([*yq, "incidents", "show", str(objs[("r1",)]["id"]), "--json"], **run)
     assert json.loads(as_json.stdout)["region"] == region
+
+
+def test_relocate_fills_incidents_that_have_no_region_yet(config_file: Path, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from yuqing.db.models import IncidentRow
+    from yuqing.runtime import Runtime
+    from yuqing.settings import load_settings
+
+    post = {"id": "x1", "platform": "weibo", "category": "rights", "severity": 2,
+            "published_at": "2026-03-02T09:00:00+08:00", "text": "衡南县一女子被家暴，县妇联已介入"}
+    data = tmp_path / "posts.jsonl"
+    data.write_text(json.dumps(post, ensure_ascii=False) + "\n", encoding="utf-8")
+    yq = [sys.executable, "-m", "app.cli"]
+    run = dict(capture_output=True, text=True, timeout=120)
+    for args in (["init"], ["ingest", str(data)], ["process"]):
+        assert subprocess.run([*yq, *args], **run).returncode == 0
+    rt = Runtime(load_settings(config_file))
+    with rt.session() as s:  # an incident from before migration 0011: no region, no tally
+        s.execute(update(IncidentRow).values(region_code=None, region_name=None, region_level=None,
+                                             region_confidence=None, features={}))
+    rt.close()
+    done = subprocess.run([*yq, "incidents", "relocate"], **run)
+    assert done.returncode == 0 and "已重新识别 1 个事件的事发地，其中 1 个有变化" in done.stdout
+    listed = subprocess.run([*yq, "incidents", "list", "--json"], **run)
+    assert json.loads(listed.stdout.splitlines()[0])["region"]["code"] == "430422000000"
