@@ -7,8 +7,9 @@ Guarantees:
   label is Beijing time.
 * Nothing carries post text, authors or URLs: an incident is named by its masked title
   (``yuqing.privacy.mask``) and an alert by :func:`alerting.messages.title` (masked too).
-* Where an incident is: its own region columns (``region_code``…, migration 0011) when the database
-  has them and they are set; otherwise derived from its posts — the places their titles and texts
+* Where an incident is: its own region columns (``region_code``…, migration 0011, set by
+  ``alerting.engine.region``) when they are set or the engine has tallied its posts; otherwise
+  derived from its posts — the places their titles and texts
   name (``yuqing.places.extract``) and their IP属地 (the ``region`` field crawlers keep in
   ``extra``) — by a vote of posts: the province most posts name, then the city most of those name.
   ``confidence`` is the share of the incident's posts that name that province.
@@ -210,23 +211,38 @@ def _post_places(title: str | None, text: str | None, extra: dict | None) -> lis
     return found
 
 
+_DERIVED: dict[tuple[int, int, str], Region] = {}  # (id, version, updated_at) → region voted from posts
+_DERIVED_MAX = 4096
+
+
 def incident_regions(session: Session, incidents: list[IncidentRow]) -> dict[int, Region]:
+    """Each incident's region: its columns when set, or when the engine has already tallied its posts
+    (``features['region']``) and found no place; else voted from its posts (cached per version)."""
     out: dict[int, Region] = {}
-    derive = []
+    derive: dict[int, tuple[int, int, str]] = {}
     for inc in incidents:
         region = _from_columns(inc)
         if region is not None:
             out[inc.id] = region
+        elif hasattr(inc, "region_code") and (inc.features or {}).get("region") is not None:
+            out[inc.id] = Region(None, None, None, None, 0.0, "incident")  # tallied: its posts name no place
         else:
-            derive.append(inc.id)
+            key = (inc.id, int(inc.version or 0), str(inc.updated_at))
+            if key in _DERIVED:
+                out[inc.id] = _DERIVED[key]
+            else:
+                derive[inc.id] = key
     if derive:
         per_incident: dict[int, list[list[places.Place]]] = {i: [] for i in derive}
         for inc_id, title, text, extra in session.execute(
                 select(IncidentPostRow.incident_id, PostRow.title, PostRow.text, PostRow.extra).join(
-                    PostRow, PostRow.id == IncidentPostRow.post_id).where(IncidentPostRow.incident_id.in_(derive))):
+                    PostRow, PostRow.id == IncidentPostRow.post_id).where(
+                    IncidentPostRow.incident_id.in_(list(derive)))):
             per_incident[inc_id].append(_post_places(title, text, extra))
+        if len(_DERIVED) + len(derive) > _DERIVED_MAX:
+            _DERIVED.clear()
         for inc_id, found in per_incident.items():
-            out[inc_id] = vote_region(found)
+            out[inc_id] = _DERIVED[derive[inc_id]] = vote_region(found)
     return out
 
 

@@ -166,6 +166,17 @@ def test_region_map_from_posts_places_and_ip_location(web_rt: Runtime) -> None:
     lng, lat = city["coord"]
     assert 114 < lng < 116 and 33 < lat < 34.5  # 周口 lies near 114.7E 33.6N
     assert m["unknown"] == len(incidents) - sum(p["value"] for p in m["provinces"])
+    # an incident the region engine never tallied (no region columns set): voted from its posts
+    inc_id = next(i for i, r in regions.items() if r.province == "河南省")
+    with web_rt.session() as s:
+        inc = s.get(IncidentRow, inc_id)
+        inc.features = {k: v for k, v in (inc.features or {}).items() if k != "region"}
+        if hasattr(inc, "region_code"):
+            inc.region_code = inc.region_name = inc.region_level = inc.region_confidence = None
+    with web_rt.session() as s:
+        derived = chart_data.incident_regions(s, [s.get(IncidentRow, inc_id)])[inc_id]
+    assert (derived.province, derived.city, derived.source) == ("河南省", "周口市", "posts")
+    assert 0 < derived.confidence <= 1
 
 
 def test_region_columns_win_when_the_incident_has_them(runtime: Runtime) -> None:
