@@ -52,6 +52,7 @@ class BoardRow:
     posts: int
     heat_series: list[float]
     region: dict[str, Any] | None = None  # {"code", "name", "level", "confidence"} (alerting.engine.region)
+    unit_id: str | None = None  # the owner federation unit (incidents.unit_id; None = the root)
 
     @property
     def detection_lag_s(self) -> float | None:
@@ -66,7 +67,8 @@ class BoardRow:
                 "clock_started_at": self.clock_started_at.isoformat() if self.clock_started_at else None,
                 "first_response_at": self.first_response_at.isoformat() if self.first_response_at else None,
                 "acknowledged": self.acknowledged, "unacked_alerts": self.unacked_alerts, "posts": self.posts,
-                "detection_lag_seconds": self.detection_lag_s, "region": self.region}
+                "detection_lag_seconds": self.detection_lag_s, "region": self.region,
+                "unit": self.unit_id}
 
 
 SPARKLINE_WINDOW = timedelta(hours=48)
@@ -100,7 +102,7 @@ def board_rows(session: Session, now: datetime) -> list[BoardRow]:
     rows = [BoardRow(i.id, mask(i.title or ""), i.category, i.severity, i.stage, i.heat, i.deadline, i.clock_started_at,
                      i.detected_at, i.first_response_at, i.acknowledged_at is not None,
                      0 if i.acknowledged_at else unacked.get(i.id, 0), counts.get(i.id, 0), series[i.id][-24:],
-                     _region(i))
+                     _region(i), i.unit_id)
              for i in incidents]
     # unacknowledged first, then severity, then the nearest deadline
     far = datetime.max.replace(tzinfo=None)

@@ -43,10 +43,11 @@ def test_county_user_cannot_open_the_neighbours_incident(units_rt: Runtime) -> N
         assert "湖里" not in other.text
         board = client.get("/board/table").text
         assert f"/incidents/{ids['siming']}" in board and f"/incidents/{ids['huli']}" not in board
+        assert "<th>责任单位</th>" in board and '<td class="unit">思明区妇联</td>' in board
         # the API: list, board, detail, posts, actions and the search filter
         listed = [i["id"] for i in client.get("/api/incidents").json()["incidents"]]
         assert listed == [ids["siming"]]
-        assert [i["id"] for i in client.get("/api/board").json()["incidents"]] == [ids["siming"]]
+        assert [(i["id"], i["unit"]) for i in client.get("/api/board").json()["incidents"]] == [(ids["siming"], "siming")]
         assert client.get(f"/api/incidents/{ids['huli']}").status_code == 404
         assert client.get(f"/api/incidents/{ids['huli']}/posts").status_code == 404
         assert client.post(f"/api/incidents/{ids['huli']}/ack", json={},

@@ -20,7 +20,10 @@ def _context(request: Request, user: CurrentUser) -> dict:
         rows = board_rows(s, rt.clock.now())
     shown = visible_ids(request, user.username, [r.id for r in rows])  # the user's unit and those below
     rows = [r for r in rows if r.id in shown]
-    return {"user": user, "rows": rows, "now": rt.clock.now(), "csrf": csrf_token(request),
+    settings = rt.settings  # 责任单位 column once units are configured
+    unit_names = ({u.id: u.name for u in settings.units} | {None: next(u.name for u in settings.units if u.parent is None)}
+                  if settings.units else None)
+    return {"user": user, "rows": rows, "unit_names": unit_names, "now": rt.clock.now(), "csrf": csrf_token(request),
             "flash": request.session.pop("flash", None)}
 
 
