@@ -223,3 +223,6 @@ def test_chart_api_needs_login_and_carries_no_post_text(client: TestClient, web_
     assert 'data-chart="incident"' in client.get(f"/incidents/{inc_id}").text
     assert client.get("/static/vendor/echarts/echarts.min.js").status_code == 200
     assert client.get("/static/vendor/maps/china.js").status_code == 200
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/charts/bigscreen", "/api/charts/stats", "/api/charts/map", "/api/charts/sparklines",
+            "/api/charts/incidents/{incident_id}"} <= set(paths)

@@ -104,7 +104,9 @@
       box.dataset.refreshes = String(refreshes);
       $("bs-updated").textContent = "更新于 " + shortFmt.format(new Date(Date.parse(d.now)));
       $("bs-status").textContent = "";
-    }).catch(function () { $("bs-status").textContent = "数据刷新失败，稍后重试"; });
+    }).catch(function (e) {
+      $("bs-status").textContent = /401/.test(String(e)) ? "登录已失效，请重新登录" : "数据刷新失败，稍后重试";
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -116,6 +118,12 @@
     } else {
       ["bs-map", "bs-severity", "bs-trend", "bs-category"].forEach(function (id) { Y.missing($(id)); });
     }
+    var full = $("bs-fullscreen");
+    if (full && document.documentElement.requestFullscreen) {
+      full.addEventListener("click", function () {
+        if (document.fullscreenElement) { document.exitFullscreen(); } else { document.documentElement.requestFullscreen(); }
+      });
+    } else if (full) { full.hidden = true; }
     refresh();
     setInterval(refresh, parseInt(document.body.dataset.interval || "15000", 10));
     setInterval(tick, 1000);
