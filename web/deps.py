@@ -67,12 +67,18 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _app_path(request: Request) -> str:
+    """The request's path inside the app (without web.root_path, when served under a prefix)."""
+    path, root = request.scope.get("path", ""), request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 async def verify_csrf(request: Request) -> None:
     """Every state-changing request carries the session's token (form field or X-CSRF-Token header),
     unless it is authenticated by a personal API token (then the token must be valid: else 401)."""
     if request.method not in UNSAFE:
         return
-    if bearer_token(request) is not None and request.url.path.startswith("/api/"):
+    if bearer_token(request) is not None and _app_path(request).startswith("/api/"):
         token_user(request)
         return
     expected = request.session.get("csrf")

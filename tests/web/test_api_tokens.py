@@ -250,3 +250,17 @@ def test_malformed_api_input_is_a_4xx_never_a_500(web_rt: Runtime) -> None:
             resp = c.get("/api/incidents", headers={"Authorization": auth})
             assert resp.status_code == 401, (auth[:20], resp.status_code)
         assert 200 in statuses and 422 in statuses
+
+
+def test_token_needs_no_csrf_under_a_root_path(web_rt: Runtime) -> None:
+    """Served under a prefix (web.root_path) the token requests are still told from page forms."""
+    web_rt.settings.web.root_path = "/yq"
+    with web_rt.session() as s:
+        inc = s.scalar(select(IncidentRow.id))
+    h = _bearer(_token(web_rt, "duty1"))
+    with TestClient(create_app(web_rt), root_path="/yq") as c:
+        for path in (f"/api/incidents/{inc}/ack", f"/yq/api/incidents/{inc}/ack"):
+            resp = c.post(path, json={}, headers=h)
+            assert resp.status_code in (200, 409), (path, resp.status_code, resp.text)  # 409: already confirmed
+    with web_rt.session() as s:
+        assert s.get(IncidentRow, inc).acknowledged_by == "duty1"
