@@ -41,6 +41,9 @@ LABELS = {
     "parent": "上级单位编号", "roster": "值班表", "channels": "渠道",
 }
 LABELS_BY_MODEL = {("Unit", "region"): "行政区划代码（6 或 12 位）", ("Unit", "channels"): "渠道（YAML：名称或完整渠道）"}
+OPTION_ZH = {"console": "控制台", "file": "文件", "slack": "Slack", "wecom": "企业微信", "dingtalk": "钉钉",
+             "feishu": "飞书", "email": "电子邮件", "province": "省级", "city": "市级", "county": "县级",
+             "town": "乡镇（街道）", "village": "村（社区）"}
 ITEM_ZH = {"keyword_schemes": "方案", "sources": "数据源", "channels": "渠道", "people": "人员", "shifts": "班次",
            "escalation": "级别", "units": "单位"}
 

@@ -213,6 +213,7 @@ def _editor(request: Request, user: CurrentUser, section: str, data: object, err
         "user": user, "csrf": csrf_token(request), "section": section, "sections": sections,
         "title": config_store.SECTION_ZH.get(section, section), "root": root, "top_errors": rest,
         "comment": comment, "config_version": rt.config_version, "invalid": bool(errors),
+        "option_zh": config_form.OPTION_ZH,
         "flash": request.session.pop("flash", None)}, status_code=status_code)
 
 
