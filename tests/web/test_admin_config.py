@@ -15,7 +15,7 @@ from yuqing.runtime import Runtime
 
 def _form(rt: Runtime, section: str) -> dict[str, str]:
     node, _ = config_form.render(section, config_store.section_data(rt.settings, section))
-    return config_form.flatten(node)
+    return {**config_form.flatten(node), "__base_version": str(rt.config_version or "")}
 
 
 def _versions(rt: Runtime) -> list[config_store.Version]:
@@ -118,3 +118,36 @@ def test_garbage_forms_are_refused_never_500(client: TestClient, web_rt: Runtime
     versions = _versions(web_rt)
     for v in versions:  # whatever was accepted validates and holds no secret
         config_store.compose(web_rt.seed, v.sections)
+
+
+def test_a_stale_form_does_not_overwrite_another_change(client: TestClient, web_rt: Runtime) -> None:
+    from datetime import UTC, datetime
+
+    csrf = login(client, "admin1")
+    page = client.get("/admin/config/roster").text
+    assert 'name="__base_version" value=""' in page
+    form = _form(web_rt, "roster")
+    # meanwhile another administrator (or `yuqing config import`) changes the roster ...
+    roster = dict(config_store.section_data(web_rt.settings, "roster"), ack_timeout_minutes=7)
+    with web_rt.session() as s:
+        config_store.save(s, web_rt.settings, {"roster": roster}, "other", datetime(2026, 3, 2, tzinfo=UTC))
+    form["roster.ack_timeout_minutes"] = "30"
+    resp = client.post("/admin/config/roster", data={**form, "__base_version": "", "csrf_token": csrf})
+    assert resp.status_code == 400 and "other 已保存了配置版本 1" in resp.text
+    assert len(_versions(web_rt)) == 1
+    # ... a change of another section is not a conflict
+    form = _form(web_rt, "channels")
+    form["channels.0.min_severity"] = "2"
+    resp = client.post("/admin/config/channels", data={**form, "__base_version": "", "csrf_token": csrf},
+                       follow_redirects=False)
+    assert resp.status_code == 303
+    latest = _versions(web_rt)[0]
+    assert latest.sections["roster"]["ack_timeout_minutes"] == 7 and latest.sections["channels"][0]["min_severity"] == 2
+    # a fresh form (based on the version in force) saves
+    page = client.get("/admin/config/roster").text
+    assert f'name="__base_version" value="{latest.id}"' in page
+    form = _form(web_rt, "roster")
+    form["roster.ack_timeout_minutes"] = "30"
+    resp = client.post("/admin/config/roster", data={**form, "__base_version": str(latest.id), "csrf_token": csrf},
+                       follow_redirects=False)
+    assert resp.status_code == 303 and web_rt.settings.roster.ack_timeout_minutes == 30

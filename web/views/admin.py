@@ -24,6 +24,7 @@ from yuqing.db.models import CrawlRunRow, SourceStateRow, UserRow
 from yuqing.errors import YuqingError
 from yuqing.query import scheme_to_ast
 from yuqing.settings import KeywordScheme
+from yuqing.timeutil import fmt_local
 
 router = APIRouter()
 
@@ -205,7 +206,7 @@ def _section_or_404(section: str) -> str:
 
 
 def _editor(request: Request, user: CurrentUser, section: str, data: object, errors: dict[str, str],
-            comment: str = "", status_code: int = 200) -> Response:
+            comment: str = "", status_code: int = 200, base_version: str | None = None) -> Response:
     rt = rt_of(request)
     root, rest = config_form.render(section, data, errors)
     sections = [(name, config_store.SECTION_ZH.get(name, name)) for name in config_store.EDITABLE_SECTIONS]
@@ -213,8 +214,27 @@ def _editor(request: Request, user: CurrentUser, section: str, data: object, err
         "user": user, "csrf": csrf_token(request), "section": section, "sections": sections,
         "title": config_store.SECTION_ZH.get(section, section), "root": root, "top_errors": rest,
         "comment": comment, "config_version": rt.config_version, "invalid": bool(errors),
-        "option_zh": config_form.OPTION_ZH,
+        "option_zh": config_form.OPTION_ZH, "base_version": base_version,
         "flash": request.session.pop("flash", None)}, status_code=status_code)
+
+
+def _conflict(rt: object, section: str, base: str) -> str | None:
+    """A message when someone else changed this section since the form was opened (else None)."""
+    with rt.session() as s:  # type: ignore[attr-defined]
+        latest = config_store.latest(s)
+        base_id = int(base) if base.isdigit() else None
+        if latest is None or latest.id == base_id:
+            return None
+        seed = config_store.seed_of(rt)
+        try:
+            before = config_store.compose(seed, config_store.get(s, base_id).sections) if base_id else seed
+            now = config_store.compose(seed, latest.sections)
+        except YuqingError:
+            return None
+    if config_store.section_data(before, section) == config_store.section_data(now, section):
+        return None
+    return (f"打开此页后，{latest.username} 已保存了配置版本 {latest.id}（{fmt_local(latest.created_at)}），"
+            "修改了这一部分：为免覆盖他人的修改，本次未保存。请重新打开本页再修改。")
 
 
 @router.get("/admin/config/history", response_class=HTMLResponse, include_in_schema=False)
@@ -268,6 +288,9 @@ async def config_save(section: str, request: Request, user: CurrentUser = Depend
     rt = rt_of(request)
     now = rt.clock.now()
     version = None
+    conflict = _conflict(rt, section, form.get("__base_version", ""))
+    if conflict:
+        errors = {"": conflict}
     if not errors:
         try:
             with rt.session() as s:
@@ -279,7 +302,8 @@ async def config_save(section: str, request: Request, user: CurrentUser = Depend
         except config_store.ConfigInvalid as exc:
             errors = exc.errors
     if errors:
-        return _editor(request, user, section, data, errors, comment=comment, status_code=400)
+        return _editor(request, user, section, data, errors, comment=comment, status_code=400,
+                       base_version=form.get("__base_version", "")[:20])
     config_store.reload(rt)
     request.session["flash"] = (f"已保存为配置版本 {version.id}：本页立即生效，运行中的服务一分钟内生效，无需重启"
                                 if version else "配置未变化，未记录新版本")
