@@ -9,9 +9,11 @@ three ways, each in its own process, printed side by side:
   + storage    the same plus batched writes to a fresh SQLite database
 
 then the detection lag (publication → stored) per source, p50/p90, on a replayed stream at the
-default settings (bench/freshness_bench.py; `--lag-only` prints just that table).
+default settings (bench/freshness_bench.py; `--lag-only` prints just that table), and with
+`--demo-site` also the lag of the real spiders polling the demo's replay site at the default
+intervals (bench/demo_lag_bench.py; several minutes).
 
-    .venv/bin/python bench/crawl_bench.py [--keywords 8] [--pages 25] [--cards 20]
+    .venv/bin/python bench/crawl_bench.py [--keywords 8] [--pages 25] [--cards 20] [--lag-only] [--demo-site]
 """
 
 from __future__ import annotations
@@ -57,11 +59,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=25)
     parser.add_argument("--cards", type=int, default=20)
     parser.add_argument("--lag-only", action="store_true", help="only the detection-lag table (bench/freshness_bench.py)")
+    parser.add_argument("--demo-site", action="store_true",
+                        help="also the lag of the real spiders on the demo site at the default intervals")
     opts = parser.parse_args()
+    from bench.demo_lag_bench import print_demo_lag
     from bench.freshness_bench import print_lag_report
 
     if opts.lag_only:
         print_lag_report()
+        if opts.demo_site:
+            print_demo_lag("07:00", 12)
         return
     keywords = [f"家暴{k}" for k in range(opts.keywords)]
 
@@ -114,6 +121,8 @@ def main() -> None:
             rate = _rest[3]
             print(f"{label}: {rate / base:.0%} of the baseline rate")
     print_lag_report()  # detection lag per source on a replayed stream (p50/p90)
+    if opts.demo_site:
+        print_demo_lag("07:00", 12)
 
 
 if __name__ == "__main__":
