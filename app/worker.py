@@ -107,21 +107,28 @@ def claim(rt: Runtime, limit: int, now: datetime, exclude: Iterable[str] = ()) -
             candidates = s.execute(query).all()
             if not candidates:
                 break
+            groups: dict[tuple[str, datetime | None], list[str]] = {}
             for post_id, status, claimed_at, attempts in candidates:
                 skip.append(post_id)
-                guard = [PostRow.id == post_id, PostRow.status == status,
-                         PostRow.claimed_at.is_(None) if claimed_at is None else PostRow.claimed_at == claimed_at]
                 if (attempts or 0) >= MAX_ATTEMPTS:
-                    values: dict = {"status": "dead", "claimed_at": None, "processed_at": now,
-                                    "error": DEAD_REASON.format(n=attempts)}
-                else:
-                    values = {"status": "processing", "claimed_at": now, "attempts": PostRow.attempts + 1}
-                result = s.execute(update(PostRow).where(*guard).values(**values)
-                                   .execution_options(synchronize_session=False))
-                if result.rowcount == 1 and values["status"] == "processing":
-                    won.append(post_id)
-                elif result.rowcount == 1:
-                    log.warning("post %s dead-lettered after %s claims", post_id, attempts)
+                    guard = [PostRow.id == post_id, PostRow.status == status,
+                             PostRow.claimed_at.is_(None) if claimed_at is None else PostRow.claimed_at == claimed_at]
+                    values = {"status": "dead", "claimed_at": None, "processed_at": now,
+                              "error": DEAD_REASON.format(n=attempts)}
+                    result = s.execute(update(PostRow).where(*guard).values(**values)
+                                       .execution_options(synchronize_session=False))
+                    if result.rowcount == 1:
+                        log.warning("post %s dead-lettered after %s claims", post_id, attempts)
+                    continue
+                groups.setdefault((status, claimed_at), []).append(post_id)
+            taken: set[str] = set()
+            for (status, claimed_at), group in groups.items():  # one guarded UPDATE per previous state
+                guard = [PostRow.id.in_(group), PostRow.status == status,
+                         PostRow.claimed_at.is_(None) if claimed_at is None else PostRow.claimed_at == claimed_at]
+                taken.update(s.scalars(update(PostRow).where(*guard)
+                                       .values(status="processing", claimed_at=now, attempts=PostRow.attempts + 1)
+                                       .returning(PostRow.id).execution_options(synchronize_session=False)))
+            won.extend(post_id for post_id, *_ in candidates if post_id in taken)
     return won
 
 

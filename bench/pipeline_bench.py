@@ -112,12 +112,16 @@ def seed_open_incidents(rt, n: int, start: datetime) -> None:  # type: ignore[no
 
 
 def warm(settings) -> None:  # type: ignore[no-untyped-def]
-    """Load what a running worker has loaded already (jieba, the IDF tables, the gazetteer)."""
+    """Load what a running worker has loaded already (jieba, the IDF tables, the gazetteer, the
+    playbooks read at its first incident); the open incidents' grouping index is not: the first
+    batch of the run reads it."""
     from alerting.engine.evidence import PostEvidence
     from alerting.engine.features import Fingerprint
+    from playbooks.loader import load_all
 
     PostEvidence.of("湖南衡阳衡南县一女子遭家暴", "rights")
     Fingerprint.of("江西南昌一幼儿园女童坠楼")
+    load_all(settings)
 
 
 def throughput(tmp: Path, name: str, posts: list[dict], classifier: object = None, *, grouping: str = "model",

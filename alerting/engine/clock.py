@@ -81,8 +81,11 @@ def clock_start(session: Session, incident: IncidentRow) -> datetime | None:
         .where(IncidentPostRow.incident_id == incident.id))
 
 
-def update_deadline(session: Session, incident: IncidentRow, settings: Settings) -> None:
-    start = clock_start(session, incident)
+def update_deadline(session: Session, incident: IncidentRow, settings: Settings, *,
+                    posts: list[PostRow] | None = None) -> None:
+    """``posts``: the incident's posts when the caller read them already (else the start is queried)."""
+    start = clock_start(session, incident) if posts is None else min(
+        (p.published_at or p.first_seen_at for p in posts if (p.published_at or p.first_seen_at)), default=None)
     if start is None:
         return
     from yuqing.timeutil import as_aware_utc

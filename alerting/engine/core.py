@@ -20,12 +20,13 @@ from alerting.engine.notify import send
 from alerting.engine.stages import OPEN_STAGES, history, instantiate_checklist, transition
 from yuqing import hooks
 from yuqing.audit import record
-from yuqing.db.models import HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
+from yuqing.db.models import EngagementRow, HeatSampleRow, IncidentPostRow, IncidentRow, PostRow
 from yuqing.privacy import mask_post, mask_then_cut
 from yuqing.settings import Settings
 from yuqing.timeutil import to_utc
 
 SAMPLE_EVERY = timedelta(minutes=10)
+REFRESH_CHUNK = 200  # incidents whose posts are read at once by refresh_many
 
 
 @dataclass
@@ -82,7 +83,12 @@ def open_incident(session: Session, row: PostRow, now: datetime, settings: Setti
 
 def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, settings: Settings,
                  embeddings: dict[str, list[float]] | None = None) -> EngineReport:
-    """Group classified posts into incidents and bring those incidents up to date (one transaction)."""
+    """Group classified posts into incidents and bring those incidents up to date (one transaction).
+
+    Batched: the links the batch's posts (and the originals they repost) already have are read in
+    one query, the incidents the batch touches are held for the whole batch (no reload), nothing
+    is flushed per post (a query flushes what it needs), and each touched incident is refreshed
+    once, after every post of the batch has been grouped."""
     report = EngineReport()
     embeddings = embeddings or {}
     # originals before the reposts and near-duplicates that point at them, so that a repost
@@ -90,20 +96,26 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
     rows = sorted(rows, key=lambda r: bool(r.repost_of or r.near_dup_of or (r.extra or {}).get("repost_of")))
     times = [r.published_at or r.first_seen_at for r in rows if is_crisis(r)]
     pool = grouping.candidates(session, min(times), settings) if times else []
+    held: dict[int, IncidentRow] = {}  # strong references: the session's identity map is weak
+    known = grouping.incidents_of_posts(session, _post_ids_needed(rows), held) if times else {}
     for row in rows:
         if row.platform == "weibo_hot" and not is_crisis(row):
             hot = grouping.match_hot_search(session, row, now, settings)
             if hot is not None:
+                held[hot.id] = hot
                 report.touched.add(hot.id)
             continue
         if not is_crisis(row):
             continue
-        existing = grouping.incident_of_post(session, row.id)
+        existing = known.get(row.id)
         if existing is not None:  # re-queued (engagement changed): heat follows, no new alert
-            report.touched.add(existing.id)
-            continue
+            existing = grouping.root_incident(session, existing)
+            if existing is not None:
+                held[existing.id] = existing
+                report.touched.add(existing.id)
+                continue
         fp = grouping.fingerprint(row, settings)
-        match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool)
+        match = grouping.find(session, row, fp, settings, embeddings.get(row.id), pool=pool, known=known)
         incident = apply_merges(session, match, now, settings)
         if incident is None:
             incident = open_incident(session, row, now, settings)
@@ -112,18 +124,61 @@ def handle_posts(session: Session, rows: Iterable[PostRow], now: datetime, setti
         else:
             report.joined += 1
         link(session, incident, row, now, match.reason, match.score, fp, embeddings.get(row.id))
-        session.flush()
+        known[row.id] = incident
+        held[incident.id] = incident
         report.touched.add(incident.id)
-    for incident_id in sorted(report.touched):
-        incident = session.get(IncidentRow, incident_id)
-        if incident is not None:
-            refresh(session, incident, now, settings, opened=incident_id in report.opened)
+    session.flush()
+    touched = [held.get(i) or session.get(IncidentRow, i) for i in sorted(report.touched)]
+    refresh_many(session, [i for i in touched if i is not None], now, settings, opened=set(report.opened))
     return report
 
 
-def _category(session: Session, incident: IncidentRow) -> str:
-    rows = session.execute(select(PostRow.category, PostRow.severity).join(
-        IncidentPostRow, IncidentPostRow.post_id == PostRow.id).where(IncidentPostRow.incident_id == incident.id))
+def members_of(session: Session, incident_ids: list[int]) -> dict[int, list[PostRow]]:
+    """The posts of many incidents in one query per 500 incidents, by incident id."""
+    out: dict[int, list[PostRow]] = {i: [] for i in incident_ids}
+    for start in range(0, len(incident_ids), 500):
+        chunk = incident_ids[start:start + 500]
+        for incident_id, post in session.execute(
+                select(IncidentPostRow.incident_id, PostRow).join(PostRow, IncidentPostRow.post_id == PostRow.id)
+                .where(IncidentPostRow.incident_id.in_(chunk))):
+            out[incident_id].append(post)
+    return out
+
+
+def refresh_many(session: Session, incidents: list[IncidentRow], now: datetime, settings: Settings, *,
+                 opened: set[int] | frozenset[int] = frozenset()) -> None:
+    """``refresh`` each incident, in id order, with their posts and engagement read in bulk first
+    (the same figures as refreshing them one by one: each reads only its own posts)."""
+    ordered = sorted(incidents, key=lambda i: i.id)
+    for start in range(0, len(ordered), REFRESH_CHUNK):  # bounded memory on a tick over thousands
+        chunk = ordered[start:start + REFRESH_CHUNK]
+        session.flush()
+        members = members_of(session, [i.id for i in chunk])
+        samples = heat.load_samples(session, sorted({p.id for posts in members.values() for p in posts}))
+        for incident in chunk:
+            posts = members.get(incident.id, [])
+            refresh(session, incident, now, settings, opened=incident.id in opened, posts=posts,
+                    samples={p.id: samples[p.id] for p in posts if p.id in samples})
+
+
+def _post_ids_needed(rows: list[PostRow]) -> list[str]:
+    """The batch's crisis posts and the originals they repost or duplicate."""
+    ids: set[str] = set()
+    for row in rows:
+        if not is_crisis(row):
+            continue
+        ids.add(row.id)
+        for attr in ("repost_of", "near_dup_of"):
+            original = getattr(row, attr, None) or (row.extra or {}).get(attr)
+            if original:
+                ids.add(str(original))
+    return sorted(ids)
+
+
+def _category(session: Session, incident: IncidentRow, posts: list[PostRow] | None = None) -> str:
+    rows = ([(p.category, p.severity) for p in posts] if posts is not None else session.execute(
+        select(PostRow.category, PostRow.severity).join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
+        .where(IncidentPostRow.incident_id == incident.id)))
     votes: Counter[str] = Counter()
     for category, severity in rows:
         if category and category != "none":
@@ -135,9 +190,12 @@ def _category(session: Session, incident: IncidentRow) -> str:
 
 
 def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Settings, *,
-            opened: bool = False) -> None:
-    """Recompute heat, severity, category and clock; alert on what changed; run the clock checks."""
-    reading = heat.compute(session, incident, now, settings)
+            opened: bool = False, posts: list[PostRow] | None = None,
+            samples: dict[str, list[EngagementRow]] | None = None) -> None:
+    """Recompute heat, severity, category and clock; alert on what changed; run the clock checks.
+
+    ``posts``/``samples``: the incident's posts and their engagement, read in bulk by ``refresh_many``."""
+    reading = heat.compute(session, incident, now, settings, posts=posts, samples=samples)
     previous_heat = incident.heat
     incident.heat = reading.heat
     incident.peak_heat = max(incident.peak_heat or 0.0, reading.heat)
@@ -146,8 +204,8 @@ def refresh(session: Session, incident: IncidentRow, now: datetime, settings: Se
     assessment = evidence.assess(incident, reading.members, now, settings)
     incident.severity = assessment.severity
     incident.peak_severity = max(old_peak, incident.severity)
-    incident.category = _category(session, incident)
-    clock.update_deadline(session, incident, settings)
+    incident.category = _category(session, incident, posts)
+    clock.update_deadline(session, incident, settings, posts=posts)
     features = dict(incident.features or {})
     if features.get("severity_reason") != assessment.reason:
         features["severity_reason"] = assessment.reason
@@ -187,8 +245,7 @@ def open_incidents(session: Session) -> list[IncidentRow]:
 def tick(session: Session, now: datetime, settings: Settings) -> int:
     """The minute tick: heat decays, reminders, breaches, escalations, stage automation."""
     incidents = open_incidents(session)
-    for incident in incidents:
-        refresh(session, incident, now, settings)
+    refresh_many(session, incidents, now, settings)
     for hook in hooks.TICK_HOOKS:
         hook(session, now, settings)
     send_due_digests(session, now, settings)

@@ -3,8 +3,9 @@
 Guarantees: ``entries(session, since)`` brings the cache in line with the database before it is
 read — incidents added, changed (``updated_at`` moved: a new member, a stage change, a merge or
 split through the web), merged away or out of the grouping window are re-read or dropped — with
-one light query (id, updated_at, last_post_at) over the incidents active since ``since``; only
-the changed rows' ``features["g"]`` are parsed. ``put`` updates an entry in place when this
+one light query (id, updated_at, last_post_at) over the incidents active since ``since``, read
+as the driver returns them (compared as stored, no datetime conversion); only the changed rows
+are read in full and their ``features["g"]`` parsed. ``put`` updates an entry in place when this
 process adds a member, so a post can join an incident opened a moment earlier in the same batch.
 Nothing here is the source of truth: dropping the cache loses nothing.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from alerting.engine.evidence import IncidentState
@@ -33,6 +34,7 @@ class Entry:
     last_post_at: datetime | None
     stage: str
     updated_at: datetime | None
+    stamp: tuple[Any, Any] | None = None  # (updated_at, last_post_at) as the sync query read them
 
 
 class GroupCache:
@@ -50,18 +52,24 @@ class GroupCache:
         self.index.drop(incident_id)
 
     def sync(self, session: Session, since: datetime) -> None:
-        rows = session.execute(select(IncidentRow.id, IncidentRow.updated_at, IncidentRow.last_post_at).where(
+        rows = session.execute(select(IncidentRow.id, type_coerce(IncidentRow.updated_at, String),
+                                      type_coerce(IncidentRow.last_post_at, String)).where(
             IncidentRow.merged_into.is_(None),
             or_(IncidentRow.last_post_at.is_(None), IncidentRow.last_post_at >= since))).all()
-        live = {r[0] for r in rows}
-        for stale in [i for i in self.entries if i not in live]:
+        stamps = {r[0]: (r[1], r[2]) for r in rows}
+        for stale in [i for i in self.entries if i not in stamps]:
             self.drop(stale)
-        changed = [r[0] for r in rows if r[0] not in self.entries or self.entries[r[0]].updated_at != r[1]
-                   or self.entries[r[0]].last_post_at != r[2]]
-        for start in range(0, len(changed), 500):
+        changed = [i for i, stamp in stamps.items() if i not in self.entries or self.entries[i].stamp != stamp]
+        for start in range(0, len(changed), 500):  # only the columns an entry keeps, only features["g"]
             chunk = changed[start:start + 500]
-            for incident in session.scalars(select(IncidentRow).where(IncidentRow.id.in_(chunk))):
-                self.put(incident, state_of(incident))
+            for incident_id, data, category, last_post_at, stage, updated_at in session.execute(
+                    select(IncidentRow.id, IncidentRow.features[STATE_KEY], IncidentRow.category,
+                           IncidentRow.last_post_at, IncidentRow.stage, IncidentRow.updated_at)
+                    .where(IncidentRow.id.in_(chunk))):
+                state = IncidentState.from_json(data if isinstance(data, dict) else None)
+                self.entries[incident_id] = Entry(state, category, last_post_at, stage, updated_at,
+                                                  stamps[incident_id])
+                self.index.put(incident_id, state)
 
     def candidates(self, ids: list[int]) -> list[Candidate]:
         out = []

@@ -89,6 +89,30 @@ def incident_of_post(session: Session, post_id: str) -> IncidentRow | None:
     return root_incident(session, session.get(IncidentRow, link.incident_id)) if link else None
 
 
+def incidents_of_posts(session: Session, post_ids: list[str], held: dict[int, IncidentRow] | None = None
+                       ) -> dict[str, IncidentRow]:
+    """``incident_of_post`` for many posts in two queries (links, then their incidents, followed to
+    the incident they were merged into); ``held`` receives the incidents read (strong references)."""
+    first: dict[str, tuple[datetime, int]] = {}
+    for start in range(0, len(post_ids), 500):
+        chunk = post_ids[start:start + 500]
+        for post_id, incident_id, added_at in session.execute(
+                select(IncidentPostRow.post_id, IncidentPostRow.incident_id, IncidentPostRow.added_at)
+                .where(IncidentPostRow.post_id.in_(chunk))):
+            if post_id not in first or added_at < first[post_id][0]:
+                first[post_id] = (added_at, incident_id)
+    wanted = sorted({i for _, i in first.values()})
+    rows = {r.id: r for r in session.scalars(select(IncidentRow).where(IncidentRow.id.in_(wanted)))} if wanted else {}
+    out: dict[str, IncidentRow] = {}
+    for post_id, (_, incident_id) in first.items():
+        incident = root_incident(session, rows.get(incident_id))
+        if incident is not None:
+            out[post_id] = incident
+            if held is not None:
+                held[incident.id] = incident
+    return out
+
+
 def _fingerprint_sets(incident: IncidentRow) -> tuple[list[set[str]], set[str]]:
     """Member bigram sets and expanded entities, cached on the object until its features change."""
     features = incident.features or {}
@@ -151,12 +175,16 @@ def candidates(session: Session, when: datetime, settings: Settings) -> list[Inc
 
 
 def find(session: Session, row: PostRow, fp: Fingerprint, settings: Settings,
-         embedding: list[float] | None = None, pool: list[IncidentRow] | None = None) -> Match:
-    """The incident ``row`` belongs to; ``pool`` = candidates loaded once for a batch (else queried)."""
+         embedding: list[float] | None = None, pool: list[IncidentRow] | None = None,
+         known: dict[str, IncidentRow] | None = None) -> Match:
+    """The incident ``row`` belongs to; ``pool`` = candidates loaded once for a batch (else queried);
+    ``known``: the incidents of posts read for the batch (``incidents_of_posts``), kept up to date
+    by the caller (else queried)."""
     for attr, reason in (("repost_of", "repost"), ("near_dup_of", "near_dup")):
         original = getattr(row, attr, None) or (row.extra or {}).get(attr)
         if original:
-            incident = incident_of_post(session, str(original))
+            incident = (root_incident(session, known.get(str(original))) if known is not None
+                        else incident_of_post(session, str(original)))
             if incident is not None:
                 return Match(incident, reason, 1.0)
     when = row.published_at or row.first_seen_at
@@ -189,7 +217,8 @@ def _find_model(session: Session, post: PostEvidence, since: datetime, settings:
     ranked = group_model.ranked(post, cands)
     if not ranked or ranked[0][1] < threshold:
         return Match(None, "opened", None)
-    incident = root_incident(session, session.get(IncidentRow, ranked[0][0]))
+    with session.no_autoflush:  # loading an incident row needs none of the batch's pending links
+        incident = root_incident(session, session.get(IncidentRow, ranked[0][0]))
     if incident is None:
         return Match(None, "opened", None)
     merge: list[int] = []

@@ -110,17 +110,28 @@ def hot_bonus(incident: IncidentRow, now: datetime, settings: Settings) -> tuple
     return param(settings, "heat_hot_base") + max(0, 51 - rank) / 2.0, rank
 
 
-def compute(session: Session, incident: IncidentRow, now: datetime, settings: Settings) -> HeatReading:
-    tau = param(settings, "heat_tau_hours")
-    posts = list(session.scalars(
-        select(PostRow).join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
-        .where(IncidentPostRow.incident_id == incident.id)))
-    ids = [p.id for p in posts]
+def load_samples(session: Session, post_ids: list[str]) -> dict[str, list[EngagementRow]]:
+    """Engagement samples of the posts, oldest first, by post id (in chunks of 500 ids)."""
     samples: dict[str, list[EngagementRow]] = defaultdict(list)
-    if ids:
-        for row in session.scalars(select(EngagementRow).where(EngagementRow.post_id.in_(ids))
+    for start in range(0, len(post_ids), 500):
+        for row in session.scalars(select(EngagementRow).where(EngagementRow.post_id.in_(post_ids[start:start + 500]))
                                    .order_by(EngagementRow.seen_at, EngagementRow.id)):
             samples[row.post_id].append(row)
+    return samples
+
+
+def compute(session: Session, incident: IncidentRow, now: datetime, settings: Settings, *,
+            posts: list[PostRow] | None = None, samples: dict[str, list[EngagementRow]] | None = None
+            ) -> HeatReading:
+    """``posts``/``samples``: the incident's posts and their samples when the caller read them for
+    many incidents at once (the engine's batch); else both are queried here."""
+    tau = param(settings, "heat_tau_hours")
+    if posts is None:
+        posts = list(session.scalars(
+            select(PostRow).join(IncidentPostRow, IncidentPostRow.post_id == PostRow.id)
+            .where(IncidentPostRow.incident_id == incident.id)))
+    if samples is None:
+        samples = load_samples(session, [p.id for p in posts])
     volume = growth = velocity = 0.0
     total_engagement = 0.0
     public: list[PostRow] = []
