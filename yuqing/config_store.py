@@ -321,7 +321,21 @@ def reload_if_due(rt: Any, every_seconds: float, monotonic: Any = None) -> bool:
         return False
 
 
+_URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:)([^@/\s]+)(@)")
+
+
+def _hide_url_passwords(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _hide_url_passwords(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_hide_url_passwords(v) for v in data]
+    if isinstance(data, str):
+        return _URL_PASSWORD.sub(r"\1***\3", data)
+    return data
+
+
 def export_yaml(settings: Settings) -> str:
-    """The effective settings as YAML (loads back with ``load_settings``)."""
-    data = settings.model_dump(mode="json", exclude={"source_path"})
+    """The effective settings as YAML (loads back with ``load_settings``); a password inside a URL
+    (``YUQING_DATABASE_URL=postgresql://u:pw@…`` from the environment) is written as ``***``."""
+    data = _hide_url_passwords(settings.model_dump(mode="json", exclude={"source_path"}))
     return "# yuqing 有效配置（配置文件 + 数据库中的修改），由 yuqing config export 导出\n" + section_yaml(data)

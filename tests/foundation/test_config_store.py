@@ -178,3 +178,9 @@ def test_reload_if_due_checks_at_most_once_per_period(runtime: Runtime) -> None:
     assert runtime.settings.roster.ack_timeout_minutes != 3
     assert config_store.reload_if_due(runtime, 20, clock) is True  # 21 s later: the new version
     assert runtime.settings.roster.ack_timeout_minutes == 3
+
+
+def test_export_never_writes_a_password_of_a_url(runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(update={"database_url": "postgresql+psycopg://yq:s3cret@db:5432/yuqing"})
+    text = config_store.export_yaml(settings)
+    assert "s3cret" not in text and "postgresql+psycopg://yq:***@db:5432/yuqing" in text
