@@ -60,6 +60,7 @@ _SECRET_LOOKS = (
     re.compile(r"^SEC[0-9a-f]{20,}$"),  # DingTalk signing secret
     re.compile(r"(?:^|;\s*)(?:SUB|SUBP|BDUSS|sessionid|passport_csrf_token)=", re.I),  # login cookies
     re.compile(r"^-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:\s]*:[^@/\s]+@"),  # a URL with its password
 )
 
 
@@ -153,7 +154,7 @@ def _secret_errors(data: Any, path: str = "") -> dict[str, str]:
         for i, value in enumerate(data):
             errors.update(_secret_errors(value, f"{path}.{i}"))
     elif isinstance(data, str) and any(p.search(data) for p in _SECRET_LOOKS):
-        errors[path] = "疑似密钥（Token、Cookie 或带 key 的 Webhook 地址）：密钥只能放在环境变量中，这里填写变量名"
+        errors[path] = "疑似密钥（Token、Cookie、带 key 的 Webhook 地址或带密码的网址）：密钥只能放在环境变量中"
     return errors
 
 

@@ -73,13 +73,14 @@ def test_secrets_refused_only_names_stored(runtime: Runtime) -> None:
     channels = [{"name": "robot", "type": "wecom",
                  "webhook_env": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693axxx6-7aoc"},
                 {"name": "slack", "type": "slack", "token_env": "YUQING_SLACK_TOKEN", "channel": "C1",
-                 "base_url": "https://slack.example/api?token=xoxb-123456-abcdef"}]
+                 "base_url": "https://slack.example/api?token=xoxb-123456-abcdef"},
+                {"name": "mail", "type": "email", "smtp_host": "smtp://bot:hunter22@mail.example"}]
     with runtime.session() as s, pytest.raises(ConfigInvalid) as caught:
         config_store.save(s, runtime.settings, {"sources": sources, "channels": channels}, "admin", T0)
     errors = caught.value.errors
     assert "环境变量的名称" in errors["sources.0.cookie_env"]
     assert "环境变量的名称" in errors["channels.0.webhook_env"]
-    assert "疑似密钥" in errors["channels.1.base_url"]
+    assert "疑似密钥" in errors["channels.1.base_url"] and "疑似密钥" in errors["channels.2.smtp_host"]
     channels = [{"name": "robot", "type": "wecom", "webhook_env": "YUQING_WECOM_WEBHOOK"}]
     with runtime.session() as s:
         v = config_store.save(s, runtime.settings, {"channels": channels}, "admin", T0)
