@@ -167,41 +167,12 @@ def region_of(incident: Any) -> tuple[str | None, float | None]:
     return (str(code) if code else None), (float(confidence) if confidence is not None else None)
 
 
-def _posts_region(session: Any, incident: Any) -> tuple[str | None, float | None]:
-    """Stand-in while ``incidents.region_code`` (alerting.engine.region) is absent: the most specific
-    gazetteer place most of the incident's posts name, with the share of posts naming it."""
-    from collections import Counter
-
-    from sqlalchemy import select
-
-    from yuqing import places
-    from yuqing.db.models import IncidentPostRow, PostRow
-
-    texts = session.execute(select(PostRow.title, PostRow.text).join(
-        IncidentPostRow, IncidentPostRow.post_id == PostRow.id).where(IncidentPostRow.incident_id == incident.id))
-    votes: Counter[str] = Counter()
-    total = 0
-    for title, text in texts:
-        total += 1
-        try:
-            found = [p for p in places.extract(f"{title or ''}\n{text or ''}") if ":" not in p.code]
-        except Exception:  # noqa: BLE001 - no gazetteer: no place
-            return None, None
-        for place in places.most_specific(found)[:1]:
-            votes[place.code] += 1
-    if not votes:
-        return None, None
-    code, count = votes.most_common(1)[0]
-    return code, count / max(total, 1)
-
-
 def assign(incident: Any, settings: Settings, session: Any = None) -> bool:
-    """Set ``incident.unit_id`` from its region unless moved by hand; True when it changed."""
+    """Set ``incident.unit_id`` from its region unless moved by hand; True when it changed.
+    (``session`` is accepted for the callers' symmetry; the region is on the incident row.)"""
     if getattr(incident, "unit_manual", False) and incident.unit_id and get(settings, incident.unit_id):
         return False
     code, confidence = region_of(incident)
-    if code is None and session is not None and settings.units and not hasattr(type(incident), "region_code"):
-        code, confidence = _posts_region(session, incident)
     owner = route(settings, code, confidence).unit.id
     if not settings.units:
         owner = None  # no units: the column stays empty (the root)
