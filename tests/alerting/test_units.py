@@ -215,3 +215,26 @@ def test_the_commented_example_in_the_default_config_is_valid() -> None:
     assert [u.id for u in s.units] == ["xm", "siming", "huli", "lianqian"]
     assert units.route(s, "350203008004", 0.9).unit.id == "siming"  # the town has no roster
     assert units.subtree(s, "lianqian") == {"lianqian"}
+
+
+def test_units_are_edited_as_a_config_section(tmp_path: Path) -> None:
+    from yuqing import config_store
+
+    assert "units" in config_store.EDITABLE_SECTIONS
+    rt = Runtime(load_settings(write_config(tmp_path)), SimClock(T0))
+    upgrade(rt.engine)
+    try:
+        seed = rt.settings
+        assert seed.units == []  # the shipped file: units commented out, one root
+        with rt.session() as s:
+            config_store.save(s, seed, {"units": UNITS}, "admin1", T0, comment="四级联动")
+        with rt.session() as s:
+            effective, _ = config_store.effective(s, seed)
+        assert units.route(effective, "350206000000", 1.0).unit.id == "huli"
+        bad = copy.deepcopy(UNITS)
+        bad[2]["parent"] = "nowhere"
+        with rt.session() as s, pytest.raises(config_store.ConfigInvalid) as info:
+            config_store.save(s, seed, {"units": bad}, "admin1", T0)
+        assert "上级 nowhere 未定义" in str(info.value)
+    finally:
+        rt.close()
