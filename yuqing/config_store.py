@@ -178,14 +178,68 @@ def compose(seed: Settings, sections: dict[str, Any]) -> Settings:
     return settings
 
 
+def _short(value: Any) -> str:
+    if value is None or value in ("", [], {}):
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str | int | float):
+        text = str(value)
+    else:
+        text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000).strip()
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _identity(item: Any) -> str | None:
+    if isinstance(item, dict):
+        for key in ("name", "id"):
+            if isinstance(item.get(key), str):
+                return item[key]
+    return None
+
+
+def field_changes(path: str, old: Any, new: Any) -> list[str]:
+    """One readable line per changed field: ``keyword_schemes[家暴].event：增加 彩礼纠纷``; items of a
+    list are matched by their name (or id)."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in dict.fromkeys([*old, *new]):
+            out += field_changes(f"{path}.{key}", old.get(key), new.get(key))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        ids_old, ids_new = [_identity(i) for i in old], [_identity(i) for i in new]
+        ids = ids_old + ids_new
+        if None not in ids and len(set(ids_old)) == len(ids_old) and len(set(ids_new)) == len(ids_new):
+            by_old, by_new = dict(zip(ids_old, old, strict=True)), dict(zip(ids_new, new, strict=True))
+            out = [f"{path}：删除 {k}" for k in by_old if k not in by_new]
+            out += [f"{path}：新增 {k}" for k in by_new if k not in by_old]
+            for k in by_new:
+                if k in by_old:
+                    out += field_changes(f"{path}[{k}]", by_old[k], by_new[k])
+            if not out and ids_old != ids_new:
+                out.append(f"{path}：顺序调整")
+            return out
+        if all(not isinstance(i, dict | list) for i in old + new):
+            added = [i for i in new if i not in old]
+            removed = [i for i in old if i not in new]
+            parts = ([f"增加 {'、'.join(_short(i) for i in added)}"] if added else []) + \
+                    ([f"删除 {'、'.join(_short(i) for i in removed)}"] if removed else [])
+            return [f"{path}：{'；'.join(parts) or '顺序调整'}"]
+    return [f"{path}：{_short(old)} → {_short(new)}"]
+
+
 def diff_sections(before: Settings, after: Settings) -> tuple[list[str], str]:
-    """The sections that differ and a unified diff of their YAML."""
+    """The sections that differ and a readable diff: one line per changed field, then the unified
+    diff of their YAML."""
     changed, chunks = [], []
     for name in EDITABLE_SECTIONS:
         old, new = section_data(before, name), section_data(after, name)
         if old == new:
             continue
         changed.append(name)
+        chunks.append("\n".join(f"* {line}" for line in field_changes(name, old, new)))
         lines = difflib.unified_diff(section_yaml({name: old}).splitlines(), section_yaml({name: new}).splitlines(),
                                      fromfile=f"{name}（修改前）", tofile=f"{name}（修改后）", lineterm="", n=2)
         chunks.append("\n".join(lines))

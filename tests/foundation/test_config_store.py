@@ -35,6 +35,8 @@ def test_round_trip_overlay_and_runtime_load(runtime: Runtime) -> None:
         v = config_store.save(s, runtime.settings, {"keyword_schemes": schemes}, "admin", T0, comment="加词")
     assert v is not None and v.id == 1 and v.changed == ["keyword_schemes"]
     assert "+  - 彩礼纠纷" in v.diff and v.username == "admin" and v.comment == "加词"
+    name = runtime.settings.keyword_schemes[0].name
+    assert f"* keyword_schemes[{name}].event：增加 彩礼纠纷" in v.diff.splitlines()  # field-level line
     # what every command sees: the file with the version over it; other sections from the file
     loaded = Runtime.load()
     try:
@@ -97,6 +99,7 @@ def test_diff_history_and_rollback(runtime: Runtime) -> None:
         v2 = config_store.save(s, seed, {"roster": roster2}, "bob", T0 + timedelta(minutes=5))
         assert v1 and v2 and v2.changed == ["roster"]
         assert "-  ack_timeout_minutes: 5" in v2.diff and "+  ack_timeout_minutes: 30" in v2.diff
+        assert "* roster.ack_timeout_minutes：5.0 → 30.0" in v2.diff.splitlines()
         back = config_store.rollback(s, seed, v1.id, "carol", T0 + timedelta(minutes=9))
         assert back is not None and back.rollback_of == v1.id and back.sections == v1.sections
         assert "回滚到版本 1" in back.comment

@@ -90,6 +90,10 @@ def test_keyword_added_in_browser_is_used_by_the_next_crawl(page, live_server: s
     assert {"彩礼纠纷", "拐卖儿童"} <= after and before <= after
     page.goto(f"{live_server}/admin/config/history")
     row = page.locator("tr[data-version='1']")
+    row.locator("summary").click()
+    assert "+  - 彩礼纠纷" in row.locator("pre.diff").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-config-history.png"), full_page=True)
     assert "admin1" in row.inner_text() and "新增彩礼纠纷与拐卖方案" in row.inner_text()
 
 
