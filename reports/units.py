@@ -236,3 +236,42 @@ def to_html(report: UnitReport, standalone: bool = True) -> str:
         return "".join(parts)
     return ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(report.title)}</title></head><body>{''.join(parts)}</body></html>")
+
+
+def to_docx(report: UnitReport) -> bytes:
+    """The 通报 as a Word document (宋体, the same tables as the other formats)."""
+    import io
+
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "宋体"
+    style.font.size = Pt(11)
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    doc.add_heading(report.title, level=0)
+    start = report.start.astimezone(SHANGHAI).date()
+    end = (report.end.astimezone(SHANGHAI) - timedelta(days=1)).date()
+    doc.add_paragraph(f"统计区间：{start} 至 {end}（北京时间）")
+
+    def table(head: list[str], rows: list[list[str]]) -> None:
+        t = doc.add_table(rows=1, cols=len(head))
+        t.style = "Table Grid"
+        for cell, text in zip(t.rows[0].cells, head, strict=True):
+            cell.text = text
+        for row in rows:
+            for cell, text in zip(t.add_row().cells, row, strict=True):
+                cell.text = text
+
+    doc.add_heading("各单位情况", level=1)
+    table(*_table(report))
+    for parent, children in report.rankings():
+        doc.add_heading(f"{parent.name}下级单位排名", level=1)
+        table(RANK_HEAD, _ranking_rows(children))
+    doc.add_paragraph(f"说明：及时率为 {RESPONSE_HOURS:g} 小时内首次公开回应的事件占应回应事件之比；"
+                      "上报为因超时或等级较高（较大及以上）而报送上级单位的事件数；移交为人工改派责任单位的次数。")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -72,8 +72,8 @@ def _unit_report(rt: object, fmt: str, period: str, day: date | None, unit: str 
     from reports import units as unit_report
     from yuqing.timeutil import to_shanghai
 
-    if fmt not in ("md", "html"):
-        raise InputError("各级妇联通报支持 md / html 格式")
+    if fmt not in ("md", "html", "docx"):
+        raise InputError("各级妇联通报支持 md / html / docx 格式")
     settings = rt.settings  # type: ignore[attr-defined]
     if unit and not any(u.id == unit for u in settings.units):
         raise InputError(f"单位 {unit} 不存在（可选: {'、'.join(u.id for u in settings.units) or '未配置 units'}）")
@@ -81,6 +81,8 @@ def _unit_report(rt: object, fmt: str, period: str, day: date | None, unit: str 
     with rt.session() as s:  # type: ignore[attr-defined]
         data = unit_report.collect(s, settings, period, day or to_shanghai(now).date(), now,
                                    scope=unit_report.subtree(settings, unit))
+    if fmt == "docx":
+        return unit_report.to_docx(data)
     text = unit_report.to_markdown(data) if fmt == "md" else unit_report.to_html(data)
     return text.encode("utf-8")
 

@@ -69,6 +69,13 @@ def test_figures_per_unit_and_the_ranking(rt: Runtime) -> None:
     md = unit_report.to_markdown(report)
     assert "各级妇联舆情处置月度通报（2026年3月）" in md and "厦门市妇联下级单位排名" in md
     assert "| 1 | 湖里区妇联 | 100.0% |" in md and "50.0%（1/2）" in md
+    import io
+
+    from docx import Document
+
+    doc = Document(io.BytesIO(unit_report.to_docx(report)))
+    assert doc.paragraphs[0].text == report.title
+    assert [c.text for c in doc.tables[1].rows[1].cells][:3] == ["1", "湖里区妇联", "100.0%"]
     html = unit_report.to_html(report)
     assert html.startswith("<!doctype html>") and "<th>12小时回应及时率</th>" in html
     with rt.session() as s:

@@ -55,6 +55,9 @@ def test_county_user_cannot_open_the_neighbours_incident(units_rt: Runtime) -> N
         assert client.post(f"/incidents/{ids['huli']}/do/ack", data={"csrf_token": csrf},
                            follow_redirects=False).status_code == 404
         assert client.get(f"/reports?kind=incident&incident={ids['huli']}").status_code == 404
+        mine = client.get("/reports?kind=unit&period=quarter").text  # the 通报 of its own subtree only
+        assert "思明区妇联" in mine and "湖里区妇联" not in mine
+        assert client.get("/reports/unit.docx?period=month").status_code == 200
         assert client.get(f"/api/incidents/{ids['siming']}").status_code == 200
         with units_rt.session() as s:
             assert s.get(IncidentRow, ids["huli"]).acknowledged_at is None  # nothing happened
@@ -121,6 +124,7 @@ def test_cli_move_user_unit_and_unit_report(units_rt: Runtime) -> None:
     siming_row = next(line for line in text.splitlines() if line.startswith("| 思明区妇联"))
     assert "| 2 |" in siming_row  # its own incident and the one moved to it
     assert siming_row.rstrip(" |").endswith("1")  # moved in: 1
+    assert _yuqing("report", "unit", "--period", "year", "--format", "docx").returncode == 0
 
 
 def test_incidents_show_names_the_owner_unit(units_rt: Runtime) -> None:

@@ -1,5 +1,5 @@
 """报告: daily / weekly / monthly briefs and the special report of one incident (HTML, Markdown, .docx),
-and the 各级妇联通报 (kind ``unit``, ``period`` month/quarter/year; HTML, Markdown). A user of a
+and the 各级妇联通报 (kind ``unit``, ``period`` month/quarter/year; HTML, Markdown, .docx). A user of a
 federation unit gets reports of their unit's incidents and those below it only (web.scope); the
 专报 of an incident outside them answers 404."""
 
@@ -67,6 +67,8 @@ def _unit_body(request: Request, user: CurrentUser, period: str, day: date | Non
     now = rt.clock.now()
     with rt.session() as s:
         data = unit_report.collect(s, rt.settings, period, day or to_shanghai(now).date(), now, scope=_units(user))
+    if fmt == "docx":
+        return unit_report.to_docx(data)
     if fmt == "md":
         return unit_report.to_markdown(data).encode("utf-8")
     return unit_report.to_html(data, standalone=fmt == "html").encode("utf-8")
@@ -75,7 +77,7 @@ def _unit_body(request: Request, user: CurrentUser, period: str, day: date | Non
 @router.get("/reports/{kind}.{fmt}", include_in_schema=False)
 def download(kind: str, fmt: str, request: Request, day: str | None = None, incident: int | None = None,
              period: str = "month", user: CurrentUser = Depends(page_user)) -> Response:
-    if fmt not in MEDIA or (kind == "unit" and fmt == "docx"):
+    if fmt not in MEDIA:
         raise HTTPException(404, "不支持的格式")
     _visible(request, user, kind, incident)
     try:
