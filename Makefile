@@ -25,7 +25,11 @@ $(STAMP): pyproject.toml
 # app straight from node_modules (no CDN, nothing copied); re-installed only when the lock changes.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "需要 Node.js 与 npm（网页图表库 ECharts 由 npm 安装）"; exit 1; }
+	@if ! command -v npm >/dev/null; then \
+	  echo "安装 Debian nodejs 与 npm（网页图表库 ECharts 由 npm 安装）…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
