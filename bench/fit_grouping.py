@@ -158,7 +158,7 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
                         majority = max(set(golds), key=golds.count) if golds else None
                         record.append((pair_features(post, cand.state, cand.category, cand.last_post_at),
                                        int(majority == item.event)))
-            limit = group_model.model()["threshold"] if threshold is None else threshold
+            limit = group_model.join_threshold(post, threshold)
             found = ranked[0] if ranked and ranked[0][1] >= limit else None
             key = found[0] if found else max(states, default=0) + 1
             if found and merge is not None:

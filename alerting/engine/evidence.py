@@ -124,6 +124,16 @@ def char_vector(text: str) -> dict[str, float]:
     return _normalise(_top(vec, TOP_CHARS))
 
 
+# a first-person account (victim, family, eyewitness): 我/咱/俺 or a kin word of the writer's;
+# not a commentary that asks a question in its title (为什么…？)
+FIRST_PERSON = re.compile(r"我|咱|俺|儿子|女儿|闺女|孙子|侄|老公|老婆|表妹|娃")
+COMMENTARY = re.compile(r"为什么|？\n")
+
+
+def first_person(text: str) -> bool:
+    return bool(FIRST_PERSON.search(text)) and not COMMENTARY.search(text)
+
+
 @dataclass
 class PostEvidence:
     terms: dict[str, float]
@@ -132,12 +142,13 @@ class PostEvidence:
     category: str
     at: datetime | None = None
     chars: dict[str, float] = field(default_factory=dict)
+    first_person: bool = False  # see ``first_person``: a place-less one joins at a lower threshold
 
     @classmethod
     def of(cls, text: str, category: str = "", at: datetime | None = None) -> PostEvidence:
         cleaned = clean(text)
         return cls(terms(cleaned), gaz.extract(cleaned), descriptors(cleaned), category or "", at,
-                   char_vector(cleaned))
+                   char_vector(cleaned), first_person(text))
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:

@@ -52,6 +52,19 @@ def model() -> dict[str, Any]:
     return data
 
 
+def join_threshold(post: PostEvidence, threshold: float | None = None) -> float:
+    """The probability a post needs to join its best candidate: the fitted ``threshold`` (or the
+    one given), or the lower ``placeless_first_person_threshold`` for a first-person account that
+    names no place (an eyewitness or a parent before anyone names the place: few words in common
+    with the event's other posts, and no place that could contradict it)."""
+    m = model()
+    limit = float(m["threshold"]) if threshold is None else float(threshold)
+    low = m.get("placeless_first_person_threshold")
+    if low is not None and post.first_person and not post.places:
+        return min(limit, float(low))
+    return limit
+
+
 def probability(x: list[float]) -> float:
     m = model()
     z = float(m["bias"]) + sum(w * v for w, v in zip(m["weights"], x, strict=True))

@@ -212,7 +212,7 @@ def _find_model(session: Session, post: PostEvidence, since: datetime, settings:
         cache.sync(session, since)
     ids = cache.index.lookup(post)
     cands = [c for c in cache.candidates(ids) if c.last_post_at is None or c.last_post_at >= since]
-    threshold = float(settings.engine.params.get("grouping_threshold", group_model.model()["threshold"]))
+    threshold = group_model.join_threshold(post, settings.engine.params.get("grouping_threshold"))
     merge_at = settings.engine.params.get("grouping_merge_threshold", group_model.model().get("merge_threshold"))
     ranked = group_model.ranked(post, cands)
     if not ranked or ranked[0][1] < threshold:
@@ -233,7 +233,9 @@ def _find_model(session: Session, post: PostEvidence, since: datetime, settings:
 
 
 def _remember_model(incident: IncidentRow, row: PostRow, post: PostEvidence) -> None:
-    state = IncidentState.from_json(state_of(incident).to_json())  # a copy: the stored dict stays as read
+    # a copy (the stored dict stays as read): parsed from the stored JSON, which is exactly the
+    # current state's to_json (the state is always stored right after it changes)
+    state = IncidentState.from_json((incident.features or {}).get(STATE_KEY))
     state.add(post)
     features: dict[str, Any] = dict(incident.features or {})
     features[STATE_KEY] = state.to_json()
