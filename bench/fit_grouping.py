@@ -18,6 +18,9 @@ Tuning timelines only: tl_01–04, tl_07–10 (tl_05, tl_06, tl_11, tl_12 are he
    the merge threshold with a second compatible incident merges the two) is simulated for each
    (join threshold, merge threshold or none) in 0.30…0.80; the chosen pair has the highest pair F1
    among those with pair precision ≥ MIN_PRECISION on the tuning timelines.
+5. With those, the lower join threshold of a first-person post that names no place
+   (``placeless_first_person_threshold``, ``group_model.join_threshold``): each grid value below the
+   join threshold; kept when it raises the pair F1 with pair precision still ≥ MIN_PRECISION.
 """
 
 from __future__ import annotations
@@ -237,6 +240,21 @@ def main() -> None:
                     best = (t, m, f1)
         if best is None:
             best = (0.5, None, 0.0)
+        # 5. the lower join threshold of a first-person post naming no place (group_model.join_threshold):
+        # kept only where it raises the pair F1 with pair precision still >= MIN_PRECISION
+        model["threshold"], model["merge_threshold"] = best[0], best[1]
+        low_best: tuple[float | None, float] = (None, best[2])
+        for low in [x for x in grid if x < best[0]]:
+            model["placeless_first_person_threshold"] = low
+            total = Scores()
+            for name in TUNING:
+                total = total + score(read_gold(TIMELINES / f"{name}.jsonl"),
+                                      simulate(data[name], ev[name], best[0], best[1]))
+            f1 = 2 * total.pair_precision * total.pair_recall / max(1e-9, total.pair_precision + total.pair_recall)
+            print(f"first-person place-less threshold {low:.2f}: {total.line()} pair F1 {f1:.3f}")
+            if total.pair_precision >= MIN_PRECISION and f1 > low_best[1]:
+                low_best = (low, f1)
+        model["placeless_first_person_threshold"] = low_best[0]
     finally:
         group_model.model = original  # type: ignore[assignment]
     model["threshold"] = best[0]
