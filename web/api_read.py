@@ -27,6 +27,13 @@ OPEN = "open"
 MAX_LIMIT = 200
 
 
+class RegionOut(BaseModel):
+    code: str = Field(description="行政区划代码（12 位；镇街、村居为“县级代码/名称”）")
+    name: str
+    level: str = Field(description="province / city / county / town / village")
+    confidence: float
+
+
 class IncidentOut(BaseModel):
     id: int
     title: str = Field(description="事件标题（已去标识化）")
@@ -45,6 +52,8 @@ class IncidentOut(BaseModel):
     acknowledged_at: datetime | None
     last_post_at: datetime | None
     closed_at: datetime | None
+    region: RegionOut | None = Field(default=None, description="事发地：帖子一致指向的最具体地点（行政区划代码）；未识别为 null")
+    unit: str | None = Field(default=None, description="责任单位 id（units 配置）；未配置单位或归顶级单位研判时为 null")
     web_url: str = Field(description="网页上的事件工作台（相对地址）")
 
 
@@ -162,7 +171,15 @@ def incident_out(row: IncidentRow, posts: int) -> IncidentOut:
         heat=round(row.heat or 0.0, 2), posts=posts, detected_at=_bj(row.detected_at),
         clock_started_at=_bj(row.clock_started_at), deadline=_bj(row.deadline),
         first_response_at=_bj(row.first_response_at), acknowledged_at=_bj(row.acknowledged_at),
-        last_post_at=_bj(row.last_post_at), closed_at=_bj(row.closed_at), web_url=f"/incidents/{row.id}")
+        last_post_at=_bj(row.last_post_at), closed_at=_bj(row.closed_at), region=_region(row),
+        unit=row.unit_id, web_url=f"/incidents/{row.id}")
+
+
+def _region(row: IncidentRow) -> RegionOut | None:
+    from alerting.engine.region import region_json
+
+    data = region_json(row)
+    return RegionOut(**data) if data else None
 
 
 def list_incidents(session: Session, user: CurrentUser, filters: IncidentFilters, limit: int,

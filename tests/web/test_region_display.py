@@ -44,3 +44,14 @@ def test_board_and_incident_page_show_the_region(client: TestClient, web_rt: Run
     assert 'id="region"' in page and "河南省周口市郸城县（县级，可信度" in page
     low = client.get(f"/incidents/{incidents['430000000000']}").text
     assert "待人工确认" in low
+
+
+def test_integrator_api_lists_each_incident_with_its_region(client: TestClient, web_rt: Runtime) -> None:
+    login(client, "duty1")
+    listed = {i["region"]["code"]: i for i in client.get("/api/incidents").json()["incidents"] if i["region"]}
+    assert set(listed) == {"411625000000", "430000000000"}
+    county = listed["411625000000"]["region"]
+    assert county["name"] == "河南省周口市郸城县" and county["level"] == "county" and county["confidence"] >= 0.5
+    assert listed["411625000000"]["unit"] is None  # no units configured: nobody below the root owns it
+    spec = client.get("/api/openapi.json").json()
+    assert "RegionOut" in spec["components"]["schemas"]
