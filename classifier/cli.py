@@ -136,6 +136,8 @@ def train_cmd(
     seed: int = typer.Option(13, "--seed"),
     depth: int = typer.Option(6, "--depth", min=2, max=12, help="使用编码器的前几层（共 12 层）"),
     top_layers: int = typer.Option(2, "--top-layers", min=1, max=12, help="其中顶部用 LoRA 微调的层数"),
+    real_crisis_repeat: int = typer.Option(1, "--real-crisis-repeat", min=1, max=20,
+                                           help="每轮训练中每篇真实危机新闻重复的次数（真实新闻中危机很少）"),
     feedback: list[Path] = typer.Option(None, "--feedback",
                                         help="人工反馈文件（yuqing feedback export 的输出，可多次给出）：其标注覆盖语料、并全部用于训练"),
 ) -> None:
@@ -169,6 +171,7 @@ def train_cmd(
     if top_layers >= depth:
         raise InputError(f"--top-layers（{top_layers}）必须小于 --depth（{depth}）：至少保留一层冻结的底层")
     ts = TrainSettings(seed=seed, epochs=epochs, threads=settings.classifier.threads,
+                       real_crisis_repeat=real_crisis_repeat,
                        top=TopConfig(depth=depth, n_top=top_layers))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:

@@ -133,3 +133,28 @@ def test_decisive_none_means_the_transformer_cannot_change_the_category():
             assert ((1 - w) * c + w * p).argmax() == 5
         below = np.array([0, 0, 0, 1 - (t - 0.02), 0, t - 0.02])
         assert ((1 - w) * np.eye(6)[3] + w * below).argmax() == 3
+
+
+def test_real_crisis_articles_are_repeated_in_each_epoch(base_dir, tiny_examples, tmp_path):
+    """--real-crisis-repeat: every real crisis article of the train split is seen that many times per
+    epoch (more steps), written posts and real `none` news once."""
+    import dataclasses
+
+    from classifier.corpus import REAL_PREFIX, split_of
+    from classifier.train import train
+
+    def as_real(e):
+        return dataclasses.replace(e, post=e.post.model_copy(update={"id": REAL_PREFIX + e.post.id}))
+
+    examples = [as_real(e) if e.is_crisis else e for e in tiny_examples]
+    real_train = [e for e in examples if e.source == "real" and split_of(e.post.id) == "train"]
+    assert real_train
+    n_train = sum(split_of(e.post.id) == "train" for e in examples)
+    ts = tiny_settings()
+    ts.epochs, ts.batch_size = 1, 4
+    once = train(examples, base_dir, tmp_path / "once", ts)
+    ts.real_crisis_repeat = 3
+    thrice = train(examples, base_dir, tmp_path / "thrice", ts)
+    assert once["training"]["steps"] == -(-n_train // 4)
+    assert thrice["training"]["steps"] == -(-(n_train + 2 * len(real_train)) // 4)
+    assert thrice["settings"]["real_crisis_repeat"] == 3
