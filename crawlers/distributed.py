@@ -245,28 +245,63 @@ class LeasedScheduler(Scheduler):
 
 
 class LeaseAckMiddleware:
-    """Spider middleware: a leased request is done once its callback's output is exhausted
-    (its items have been through the pipelines, its follow-up requests are in Redis)."""
+    """Spider middleware: a leased request is done once its callback's output is exhausted (its
+    follow-up requests are in Redis) *and* every item it yielded has left the pipelines (stored,
+    dropped or failed: the ``item_scraped`` / ``item_dropped`` / ``item_error`` signals). Scrapy
+    runs the pipelines of one response's items concurrently with the rest of its output, so the end
+    of the output alone does not mean the items are stored."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.pending: dict[str, int] = {}  # lease → items yielded and not yet out of the pipelines
+        self.exhausted: set[str] = set()  # leases whose callback output has ended
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LeaseAckMiddleware:
-        return cls(crawler)
+        mw = cls(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(mw._item_done, signal=signal)
+        return mw
+
+    @staticmethod
+    def _lease(response: Any) -> str | None:
+        request = getattr(response, "request", None)
+        return request.meta.get(LEASE_META) if request is not None else None
+
+    def _note(self, uid: str | None, output: Any) -> None:
+        if uid and not isinstance(output, Request):
+            self.pending[uid] = self.pending.get(uid, 0) + 1
 
     def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterable[Any]:
-        yield from result
-        self._ack(response)
+        uid = self._lease(response)
+        for output in result:
+            self._note(uid, output)
+            yield output
+        self._ended(uid)
 
     async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for item in result:
-            yield item
-        self._ack(response)
+        uid = self._lease(response)
+        async for output in result:
+            self._note(uid, output)
+            yield output
+        self._ended(uid)
 
-    def _ack(self, response: Any) -> None:
-        request = getattr(response, "request", None)
-        uid = request.meta.get(LEASE_META) if request is not None else None
+    def _item_done(self, response: Any = None, **_: Any) -> None:
+        uid = self._lease(response)
+        if uid and uid in self.pending:
+            self.pending[uid] -= 1
+            self._maybe_ack(uid)
+
+    def _ended(self, uid: str | None) -> None:
+        if uid:
+            self.exhausted.add(uid)
+            self._maybe_ack(uid)
+
+    def _maybe_ack(self, uid: str) -> None:
+        if uid not in self.exhausted or self.pending.get(uid, 0) > 0:
+            return
+        self.exhausted.discard(uid)
+        self.pending.pop(uid, None)
         queue = getattr(getattr(self.crawler, "spider", None), "_lease_queue", None)
-        if uid and queue is not None:
+        if queue is not None:
             queue.ack(uid)
