@@ -123,6 +123,16 @@ _MINUTE = timedelta(minutes=1)
 _DAY = timedelta(days=1)
 
 
+
+def count_or_none(value: object) -> int | None:
+    """``parse_count`` for a payload field that may be missing: None for None, "" or an unreadable value."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_count(value)
+    except ValueError:
+        return None
+
 def _local(now: datetime) -> datetime:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)

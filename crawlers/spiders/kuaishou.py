@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from crawlers.parsing import parse_count
+from crawlers.parsing import count_or_none
 from crawlers.spiders.browser_search import BrowserSearchSpider, PageRead
 from yuqing.timeutil import SHANGHAI
 
@@ -28,13 +28,6 @@ GRAPHQL = "/graphql"
 NO_MORE = "no_more"
 
 
-def _count(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return parse_count(value)
-    except ValueError:
-        return None
 
 
 class KuaishouSpider(BrowserSearchSpider):
@@ -92,9 +85,9 @@ class KuaishouSpider(BrowserSearchSpider):
             "author": author.get("name"),
             "author_id": str(author["id"]) if author.get("id") else None,
             "published_at": published,
-            "likes": _count(likes if likes not in (None, "") else photo.get("likeCount")),
-            "comments": _count(photo.get("commentCount")),
-            "views": _count(photo.get("viewCount")),
+            "likes": count_or_none(likes if likes not in (None, "") else photo.get("likeCount")),
+            "comments": count_or_none(photo.get("commentCount")),
+            "views": count_or_none(photo.get("viewCount")),
             "duration_ms": photo.get("duration"),
             "tags": [t.get("name") for t in feed.get("tags") or [] if t.get("name")] or None,
         }

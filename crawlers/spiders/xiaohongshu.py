@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from crawlers.parsing import iso, parse_count
+from crawlers.parsing import count_or_none, iso
 from crawlers.spiders.browser_search import BrowserSearchSpider, PageRead
 from yuqing.timeutil import SHANGHAI
 
@@ -33,13 +33,6 @@ WALL_CODES = {-100: "登录已过期或未登录（需要更新登录 Cookie）"
               300012: "IP 被风控拦截"}
 
 
-def _count(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return parse_count(value)
-    except ValueError:
-        return None
 
 
 def publish_text(card: dict[str, Any]) -> str | None:
@@ -103,10 +96,10 @@ class XiaohongshuSpider(BrowserSearchSpider):
             "author_id": str(user["user_id"]) if user.get("user_id") else None,
             "published_at": published,
             "published_text": raw_date if isinstance(raw_date, str) else None,
-            "likes": _count(interact.get("liked_count")),
-            "comments": _count(interact.get("comment_count")),
-            "reposts": _count(interact.get("shared_count") or interact.get("share_count")),
-            "collects": _count(interact.get("collected_count")),
+            "likes": count_or_none(interact.get("liked_count")),
+            "comments": count_or_none(interact.get("comment_count")),
+            "reposts": count_or_none(interact.get("shared_count") or interact.get("share_count")),
+            "collects": count_or_none(interact.get("collected_count")),
             "region": card.get("ip_location") or None,
             "note_type": card.get("type"),
         }
