@@ -85,8 +85,13 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_server(web_rt: Runtime) -> Iterator[str]:
+    yield from serve_app(web_rt)
+
+
+def serve_app(rt: Runtime) -> Iterator[str]:
+    """The real app over HTTP on a free local port, in a thread (for the browser tests)."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(web_rt), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -5,18 +5,14 @@ and the neighbour gets 404 for it."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from tests.web.conftest import PASSWORD, _free_port
+from tests.web.conftest import PASSWORD, serve_app
 from tests.web.units_fixtures import units_rt_fixture  # noqa: F401  (the units_rt fixture)
-from web.app import create_app
 from yuqing.db.models import IncidentRow
 from yuqing.runtime import Runtime
 
@@ -26,18 +22,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def units_server(units_rt: Runtime) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(units_rt), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve_app(units_rt)
 
 
 @pytest.fixture
