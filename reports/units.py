@@ -242,15 +242,9 @@ def to_docx(report: UnitReport) -> bytes:
     """The 通报 as a Word document (宋体, the same tables as the other formats)."""
     import io
 
-    from docx import Document
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from reports.render import new_document
 
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "宋体"
-    style.font.size = Pt(11)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    doc = new_document()
     doc.add_heading(report.title, level=0)
     start = report.start.astimezone(SHANGHAI).date()
     end = (report.end.astimezone(SHANGHAI) - timedelta(days=1)).date()
