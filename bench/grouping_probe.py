@@ -1,0 +1,293 @@
+"""Probe: do sentence embeddings or "most recent incident of the category" help the grouping model?
+
+    .venv/bin/python bench/grouping_probe.py            # text features only (today's model)
+    .venv/bin/python bench/grouping_probe.py emb        # + full 12-layer e5 cosines (post vs incident)
+    .venv/bin/python bench/grouping_probe.py ctx        # + recency context (most recent same-category incident)
+    .venv/bin/python bench/grouping_probe.py emb ctx
+
+A measurement, not the engine: it refits the logistic model of ``bench/fit_grouping.py`` in memory
+on the TUNING timelines with the extra features, chooses join/merge thresholds on TUNING exactly as
+the fitting script does (best pair F1 with pair precision >= 0.96), then prints the same figures on
+the HELD-OUT timelines (read for measuring only; nothing is chosen on them). ``emb``: the converted
+base encoder (all 12 layers of e5-small, ``query: `` prefix, max 128 tokens, mean-pooled, cached
+in ``var/grouping_probe_emb.npz``; needs ``yuqing model prepare``), features: cosine with the
+incident's mean embedding and the best cosine with its last six members, rescaled (c - 0.8) / 0.2.
+``ctx``: the three incidents of the post's category active in the last 12 hours are added to the
+candidates, with features "is the most recent", the same for a post naming no place, for a post
+with fewer than 8 salient terms, and that shortness itself. Nothing here is written to the model file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.argv.append("--allow-held-out")  # measuring only: thresholds are chosen on TUNING
+
+import fit_grouping as fg  # noqa: E402
+
+from alerting.engine import evidence, group_model  # noqa: E402
+from alerting.engine.evidence import IncidentState, pair_features  # noqa: E402
+from alerting.engine.group_eval import Scores, read_gold, score  # noqa: E402
+
+USE_EMB = "emb" in sys.argv
+USE_CTX = "ctx" in sys.argv
+RECENT_K = 3
+RECENT_H = 12
+CACHE = ROOT / "var" / "grouping_probe_emb.npz"
+
+
+def embeddings() -> dict[str, np.ndarray]:
+    """Post id -> embedding of every crisis post of the 12 timelines (computed once, cached)."""
+    if CACHE.exists():
+        z = np.load(CACHE)
+        return dict(zip(z["ids"], z["E"], strict=True))
+    import torch
+
+    from alerting.engine.features import clean
+    from classifier.base import base_path, embed_texts, load_base
+    from yuqing.settings import load_settings
+
+    torch.set_num_threads(2)
+    base = load_base(base_path(load_settings()))
+    ids, texts = [], []
+    for f in sorted(fg.TIMELINES.glob("tl_*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            o = json.loads(line)
+            if "action" in o or o.get("category") in (None, "none"):
+                continue
+            ids.append(o["id"])
+            texts.append(clean(f"{o['title']}\n{o['text']}" if o.get("title") else o["text"]))
+    began = time.perf_counter()
+    emb = embed_texts(base, texts, max_length=128)
+    print(
+        f"embedded {len(texts)} posts with {base.model.config.num_hidden_layers} layers "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(CACHE, ids=np.array(ids), E=emb)
+    return dict(zip(ids, emb, strict=True))
+
+
+EMB = embeddings() if USE_EMB else {}
+
+
+orig_add = IncidentState.add
+
+
+def add(self, post):
+    orig_add(self, post)
+    e = getattr(post, "emb", None)
+    if e is not None:
+        self.__dict__["esum"] = self.__dict__.get("esum", 0) + e
+        self.__dict__["ex"] = (self.__dict__.get("ex", []) + [e])[-6:]
+
+
+IncidentState.add = add
+
+
+def feats(post, state, cat, last, ctx):
+    x = pair_features(post, state, cat, last)
+    if USE_EMB:
+        e = getattr(post, "emb", None)
+        s = state.__dict__.get("esum")
+        if e is None or s is None:
+            x += [0.0, 0.0]
+        else:
+            x += [
+                (float(e @ (s / np.linalg.norm(s))) - 0.8) / 0.2,
+                (max(float(e @ v) for v in state.__dict__["ex"]) - 0.8) / 0.2,
+            ]
+    if USE_CTX:
+        r = ctx.get("rank")  # 1 = most recent same-category incident
+        weak = 1.0 if len(post.terms) < 8 else 0.0
+        x += [float(r == 1), float(r == 1 and not post.places), float(r == 1) * weak, weak]
+    return x
+
+
+NAMES = (
+    list(evidence.FEATURES)
+    + (["emb_c", "emb_x"] if USE_EMB else [])
+    + (["recent1", "recent1_noplace", "recent1_weak", "weak"] if USE_CTX else [])
+)
+M: dict = {}
+
+
+def prob(x):
+    z = M["bias"] + sum(w * v for w, v in zip(M["weights"], x, strict=True))
+    return 1 / (1 + math.exp(-max(-30, min(30, z))))
+
+
+def ev_of(items):
+    out = fg.evidence_of(items)
+    if USE_EMB:
+        for i in items:
+            if i.action is None:
+                out[i.id].emb = EMB[i.id]
+    return out
+
+
+def cand_ids(index, post, states, last, cats, at, dismissed=()):
+    ids = list(index.lookup(post))
+    ranks = {}
+    if USE_CTX:
+        same = sorted(
+            (
+                k
+                for k in states
+                if cats[k] == post.category and (at - last[k]).total_seconds() <= RECENT_H * 3600
+            ),
+            key=lambda k: last[k],
+            reverse=True,
+        )
+        same = [k for k in same if k not in dismissed]
+        for r, k in enumerate(same[:RECENT_K], 1):
+            ranks[k] = r
+            if k not in ids:
+                ids.append(k)
+    return ids, ranks
+
+
+def pairs(items, ev):
+    states, last, cats = {}, {}, {}
+    index = group_model.TermIndex()
+    xs, ys = [], []
+    for item in items:
+        if item.action is not None:
+            continue
+        post = ev[item.id]
+        gold = item.event or f"single:{item.id}"
+        if not item.repost_of:
+            ids, ranks = cand_ids(index, post, states, last, cats, item.at)
+            for key in ids:
+                if (item.at - last[key]).total_seconds() > fg.WINDOW_HOURS * 3600:
+                    continue
+                cand = group_model.Candidate(key, states[key], cats[key], last[key])
+                if not group_model.allowed(post, cand):
+                    continue
+                xs.append(feats(post, states[key], cats[key], last[key], {"rank": ranks.get(key)}))
+                ys.append(int(key == gold))
+        st = states.setdefault(gold, IncidentState())
+        st.add(post)
+        cats.setdefault(gold, item.category)
+        last[gold] = max(last.get(gold, item.at), item.at)
+        index.put(gold, st)
+    return xs, ys
+
+
+def simulate(items, ev, threshold, merge, record=None):
+    order = {item.id: n for n, item in enumerate(items) if item.action is None}
+    gold_of = {item.id: item.event for item in items if item.action is None}
+    states, last, cats, dismissed, pred = {}, {}, {}, set(), {}
+    index = group_model.TermIndex()
+    for item in items:
+        if item.action is not None:
+            if item.action.get("action") == "dismiss" and item.id in pred:
+                dismissed.add(pred[item.id])
+            continue
+        post = ev[item.id]
+        key = pred.get(item.repost_of) if item.repost_of else None
+        if key is None:
+            ids, ranks = cand_ids(index, post, states, last, cats, item.at, dismissed)
+            cands = [
+                group_model.Candidate(k, states[k], cats[k], last[k], k in dismissed)
+                for k in ids
+                if (item.at - last[k]).total_seconds() <= fg.WINDOW_HOURS * 3600
+            ]
+            scored = []
+            for c in cands:
+                if not group_model.allowed(post, c):
+                    continue
+                x = feats(post, c.state, c.category, c.last_post_at, {"rank": ranks.get(c.key)})
+                scored.append((c.key, prob(x)))
+                if record is not None and item.event:
+                    golds = [g for q, cc in pred.items() if cc == c.key and (g := gold_of.get(q))]
+                    maj = max(set(golds), key=golds.count) if golds else None
+                    record.append((x, int(maj == item.event)))
+            scored.sort(key=lambda kp: (-kp[1], kp[0]))
+            found = scored[0] if scored and scored[0][1] >= threshold else None
+            key = found[0] if found else max(states, default=0) + 1
+            if found and merge is not None:
+                for other, p in scored[1:]:
+                    if (
+                        p >= merge
+                        and other not in dismissed
+                        and key not in dismissed
+                        and group_model.mergeable(states[key], states[other])
+                    ):
+                        target, source = min(key, other), max(key, other)
+                        for pid in [q for q, c in pred.items() if c == source]:
+                            pred[pid] = target
+                        states[target] = IncidentState()
+                        for pid in sorted((q for q, c in pred.items() if c == target), key=order.get):
+                            states[target].add(ev[pid])
+                        last[target] = max(last[target], last[source])
+                        index.put(target, states[target])
+                        index.drop(source)
+                        del states[source], last[source], cats[source]
+                        key = target
+        st = states.setdefault(key, IncidentState())
+        cats.setdefault(key, item.category)
+        st.add(post)
+        last[key] = max(last.get(key, item.at), item.at)
+        index.put(key, st)
+        pred[item.id] = key
+    return {k: str(v) for k, v in pred.items()}
+
+
+def main() -> None:
+    data = {n: fg.read_items(n) for n in fg.TUNING + fg.HELD_OUT}
+    ev = {n: ev_of(it) for n, it in data.items()}
+    xs: list = []
+    ys: list = []
+    for n in fg.TUNING:
+        x, y = pairs(data[n], ev[n])
+        xs += x
+        ys += y
+    w, b = fg.fit(np.array(xs), np.array(ys, float))
+    M.update(weights=list(w), bias=b)
+    seen: list = []
+    for n in fg.TUNING:  # second round, as bench/fit_grouping.py: the pairs the model meets in its own grouping
+        simulate(data[n], ev[n], 0.5, 0.6, record=seen)
+    xs += [a for a, _ in seen]
+    ys += [c for _, c in seen]
+    w, b = fg.fit(np.array(xs), np.array(ys, float))
+    M.update(weights=list(w), bias=b)
+    extra = len(NAMES) - len(evidence.FEATURES)
+    for f, v in zip(NAMES[len(NAMES) - extra :], w[len(NAMES) - extra :], strict=True):
+        print(f"  weight {f:16s}{v:+.2f}")
+
+    def tot(names, t, m):
+        s = Scores()
+        for n in names:
+            s = s + score(read_gold(fg.TIMELINES / f"{n}.jsonl"), simulate(data[n], ev[n], t, m))
+        return s
+
+    best = None
+    grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]
+    for t in grid:
+        for m in [None] + [g for g in grid if g >= t]:
+            s = tot(fg.TUNING, t, m)
+            f1 = 2 * s.pair_precision * s.pair_recall / max(1e-9, s.pair_precision + s.pair_recall)
+            if s.pair_precision >= fg.MIN_PRECISION and (best is None or f1 > best[2]):
+                best = (t, m, f1, s)
+    if best is None:
+        raise SystemExit(f"no threshold reaches pair precision {fg.MIN_PRECISION} on TUNING")
+    label = "+".join(a for a in ("emb", "ctx") if a in sys.argv) or "text"
+    print(f"{label:8s} chosen on TUNING: join {best[0]} merge {best[1]}")
+    print(f"{label:8s} TUNING   {best[3].line()}")
+    print(f"{label:8s} HELD-OUT {tot(fg.HELD_OUT, best[0], best[1]).line()}")
+
+
+if __name__ == "__main__":
+    main()
