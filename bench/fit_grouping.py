@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +49,20 @@ TUNING = ("tl_01", "tl_02", "tl_03", "tl_04", "tl_07", "tl_08", "tl_09", "tl_10"
 HELD_OUT = ("tl_05", "tl_06", "tl_11", "tl_12")
 WINDOW_HOURS = 14 * 24
 MIN_PRECISION = 0.96
+
+
+@dataclass
+class Extension:
+    """Other candidates and features for ``pairs``/``simulate`` (``bench/grouping_probe.py``).
+
+    ``candidates(index, post, states, last, cats, at, dismissed)`` → (incident keys, key → context
+    rank); ``features(post, state, category, last_post_at, rank)`` → the feature vector;
+    ``probability(x)`` → the probability of the model being probed. With an extension the join
+    threshold is the one given (no place-less first-person rule)."""
+
+    candidates: Callable[..., tuple[list[Any], dict[Any, int]]]
+    features: Callable[..., list[float]]
+    probability: Callable[[list[float]], float]
 
 
 @dataclass
@@ -86,7 +102,8 @@ def evidence_of(items: list[Item]) -> dict[str, PostEvidence]:
     return {i.id: PostEvidence.of(i.text, i.category, i.at) for i in items if i.action is None}
 
 
-def pairs(items: list[Item], ev: dict[str, PostEvidence]) -> tuple[list[list[float]], list[int]]:
+def pairs(items: list[Item], ev: dict[str, PostEvidence], ext: Extension | None = None
+          ) -> tuple[list[list[float]], list[int]]:
     states: dict[str, IncidentState] = {}
     last: dict[str, datetime] = {}
     cats: dict[str, str] = {}
@@ -99,13 +116,16 @@ def pairs(items: list[Item], ev: dict[str, PostEvidence]) -> tuple[list[list[flo
         post = ev[item.id]
         gold = item.event or f"single:{item.id}"
         if not item.repost_of:
-            for key in index.lookup(post):
+            keys, ranks = ext.candidates(index, post, states, last, cats, item.at, set()) if ext \
+                else (index.lookup(post), {})
+            for key in keys:
                 if (item.at - last[key]).total_seconds() > WINDOW_HOURS * 3600:
                     continue
                 cand = group_model.Candidate(key, states[key], cats[key], last[key])
                 if not group_model.allowed(post, cand):
                     continue
-                xs.append(pair_features(post, states[key], cats[key], last[key]))
+                xs.append(ext.features(post, states[key], cats[key], last[key], ranks.get(key)) if ext
+                          else pair_features(post, states[key], cats[key], last[key]))
                 ys.append(int(key == gold))
         state = states.setdefault(gold, IncidentState())
         state.add(post)
@@ -130,7 +150,8 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 4000, lr: f
 
 
 def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | None = None,
-             merge: float | None = None, record: list[tuple[list[float], int]] | None = None) -> dict[str, str]:
+             merge: float | None = None, record: list[tuple[list[float], int]] | None = None,
+             ext: Extension | None = None) -> dict[str, str]:
     """The engine's greedy online grouping, in memory: post id → predicted incident.
 
     ``record``: collects (features, label) for every candidate the grouping scored, label 1 when
@@ -151,17 +172,23 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
         post = ev[item.id]
         key = pred.get(item.repost_of) if item.repost_of else None
         if key is None:
+            keys, ranks = ext.candidates(index, post, states, last, cats, item.at, dismissed) if ext \
+                else (index.lookup(post), {})
             cands = [group_model.Candidate(k, states[k], cats[k], last[k], k in dismissed)
-                     for k in index.lookup(post) if (item.at - last[k]).total_seconds() <= WINDOW_HOURS * 3600]
-            ranked = group_model.ranked(post, cands)
+                     for k in keys if (item.at - last[k]).total_seconds() <= WINDOW_HOURS * 3600]
+            feats = {cand.key: ext.features(post, cand.state, cand.category, cand.last_post_at, ranks.get(cand.key))
+                     if ext else pair_features(post, cand.state, cand.category, cand.last_post_at)
+                     for cand in cands if group_model.allowed(post, cand)}
+            if ext:
+                ranked = sorted(((k, ext.probability(x)) for k, x in feats.items()), key=lambda kp: (-kp[1], kp[0]))
+            else:
+                ranked = group_model.ranked(post, cands)
             if record is not None and item.event:
-                for cand in cands:
-                    if group_model.allowed(post, cand):
-                        golds = [g for q, c in pred.items() if c == cand.key and (g := gold_of.get(q))]
-                        majority = max(set(golds), key=golds.count) if golds else None
-                        record.append((pair_features(post, cand.state, cand.category, cand.last_post_at),
-                                       int(majority == item.event)))
-            limit = group_model.join_threshold(post, threshold)
+                for cand_key, x in feats.items():
+                    golds = [g for q, c in pred.items() if c == cand_key and (g := gold_of.get(q))]
+                    majority = max(set(golds), key=golds.count) if golds else None
+                    record.append((x, int(majority == item.event)))
+            limit = float(threshold) if ext and threshold is not None else group_model.join_threshold(post, threshold)
             found = ranked[0] if ranked and ranked[0][1] >= limit else None
             key = found[0] if found else max(states, default=0) + 1
             if found and merge is not None:

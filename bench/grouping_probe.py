@@ -34,7 +34,7 @@ sys.argv.append("--allow-held-out")  # measuring only: thresholds are chosen on 
 
 import fit_grouping as fg  # noqa: E402
 
-from alerting.engine import evidence, group_model  # noqa: E402
+from alerting.engine import evidence  # noqa: E402
 from alerting.engine.evidence import IncidentState, pair_features  # noqa: E402
 from alerting.engine.group_eval import Scores, read_gold, score  # noqa: E402
 
@@ -158,91 +158,19 @@ def cand_ids(index, post, states, last, cats, at, dismissed=()):
     return ids, ranks
 
 
+def features(post, state, cat, last, rank):
+    return feats(post, state, cat, last, {"rank": rank})
+
+
+EXT = fg.Extension(candidates=cand_ids, features=features, probability=prob)
+
+
 def pairs(items, ev):
-    states, last, cats = {}, {}, {}
-    index = group_model.TermIndex()
-    xs, ys = [], []
-    for item in items:
-        if item.action is not None:
-            continue
-        post = ev[item.id]
-        gold = item.event or f"single:{item.id}"
-        if not item.repost_of:
-            ids, ranks = cand_ids(index, post, states, last, cats, item.at)
-            for key in ids:
-                if (item.at - last[key]).total_seconds() > fg.WINDOW_HOURS * 3600:
-                    continue
-                cand = group_model.Candidate(key, states[key], cats[key], last[key])
-                if not group_model.allowed(post, cand):
-                    continue
-                xs.append(feats(post, states[key], cats[key], last[key], {"rank": ranks.get(key)}))
-                ys.append(int(key == gold))
-        st = states.setdefault(gold, IncidentState())
-        st.add(post)
-        cats.setdefault(gold, item.category)
-        last[gold] = max(last.get(gold, item.at), item.at)
-        index.put(gold, st)
-    return xs, ys
+    return fg.pairs(items, ev, EXT)
 
 
 def simulate(items, ev, threshold, merge, record=None):
-    order = {item.id: n for n, item in enumerate(items) if item.action is None}
-    gold_of = {item.id: item.event for item in items if item.action is None}
-    states, last, cats, dismissed, pred = {}, {}, {}, set(), {}
-    index = group_model.TermIndex()
-    for item in items:
-        if item.action is not None:
-            if item.action.get("action") == "dismiss" and item.id in pred:
-                dismissed.add(pred[item.id])
-            continue
-        post = ev[item.id]
-        key = pred.get(item.repost_of) if item.repost_of else None
-        if key is None:
-            ids, ranks = cand_ids(index, post, states, last, cats, item.at, dismissed)
-            cands = [
-                group_model.Candidate(k, states[k], cats[k], last[k], k in dismissed)
-                for k in ids
-                if (item.at - last[k]).total_seconds() <= fg.WINDOW_HOURS * 3600
-            ]
-            scored = []
-            for c in cands:
-                if not group_model.allowed(post, c):
-                    continue
-                x = feats(post, c.state, c.category, c.last_post_at, {"rank": ranks.get(c.key)})
-                scored.append((c.key, prob(x)))
-                if record is not None and item.event:
-                    golds = [g for q, cc in pred.items() if cc == c.key and (g := gold_of.get(q))]
-                    maj = max(set(golds), key=golds.count) if golds else None
-                    record.append((x, int(maj == item.event)))
-            scored.sort(key=lambda kp: (-kp[1], kp[0]))
-            found = scored[0] if scored and scored[0][1] >= threshold else None
-            key = found[0] if found else max(states, default=0) + 1
-            if found and merge is not None:
-                for other, p in scored[1:]:
-                    if (
-                        p >= merge
-                        and other not in dismissed
-                        and key not in dismissed
-                        and group_model.mergeable(states[key], states[other])
-                    ):
-                        target, source = min(key, other), max(key, other)
-                        for pid in [q for q, c in pred.items() if c == source]:
-                            pred[pid] = target
-                        states[target] = IncidentState()
-                        for pid in sorted((q for q, c in pred.items() if c == target), key=order.get):
-                            states[target].add(ev[pid])
-                        last[target] = max(last[target], last[source])
-                        index.put(target, states[target])
-                        index.drop(source)
-                        del states[source], last[source], cats[source]
-                        key = target
-        st = states.setdefault(key, IncidentState())
-        cats.setdefault(key, item.category)
-        st.add(post)
-        last[key] = max(last.get(key, item.at), item.at)
-        index.put(key, st)
-        pred[item.id] = key
-    return {k: str(v) for k, v in pred.items()}
+    return fg.simulate(items, ev, threshold, merge, record=record, ext=EXT)
 
 
 def main() -> None:
