@@ -179,10 +179,8 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
             feats = {cand.key: ext.features(post, cand.state, cand.category, cand.last_post_at, ranks.get(cand.key))
                      if ext else pair_features(post, cand.state, cand.category, cand.last_post_at)
                      for cand in cands if group_model.allowed(post, cand)}
-            if ext:
-                ranked = sorted(((k, ext.probability(x)) for k, x in feats.items()), key=lambda kp: (-kp[1], kp[0]))
-            else:
-                ranked = group_model.ranked(post, cands)
+            prob = ext.probability if ext else group_model.probability  # as group_model.ranked, features once
+            ranked = sorted(((k, prob(x)) for k, x in feats.items()), key=lambda kp: (-kp[1], str(kp[0])))
             if record is not None and item.event:
                 for cand_key, x in feats.items():
                     golds = [g for q, c in pred.items() if c == cand_key and (g := gold_of.get(q))]
