@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -184,7 +185,7 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
             if record is not None and item.event:
                 for cand_key, x in feats.items():
                     golds = [g for q, c in pred.items() if c == cand_key and (g := gold_of.get(q))]
-                    majority = max(set(golds), key=golds.count) if golds else None
+                    majority = Counter(golds).most_common(1)[0][0] if golds else None  # ties: the first member's
                     record.append((x, int(majority == item.event)))
             limit = float(threshold) if ext and threshold is not None else group_model.join_threshold(post, threshold)
             found = ranked[0] if ranked and ranked[0][1] >= limit else None
@@ -211,6 +212,29 @@ def simulate(items: list[Item], ev: dict[str, PostEvidence], threshold: float | 
         index.put(key, state)
         pred[item.id] = key
     return {k: str(v) for k, v in pred.items()}
+
+
+GRID = [round(0.3 + 0.05 * i, 2) for i in range(11)]
+
+
+def pair_f1(total: Scores) -> float:
+    return 2 * total.pair_precision * total.pair_recall / max(1e-9, total.pair_precision + total.pair_recall)
+
+
+def best_thresholds(total_of: Callable[[float, float | None], Scores], log: bool = True
+                    ) -> tuple[float, float | None, float, Scores] | None:
+    """(join, merge or None, pair F1, scores): the best pair F1 over ``GRID`` (merge ≥ join or none)
+    with pair precision ≥ MIN_PRECISION; ``total_of(join, merge)`` scores the tuning timelines."""
+    best: tuple[float, float | None, float, Scores] | None = None
+    for t in GRID:
+        for m in [None, *[x for x in GRID if x >= t]]:
+            total = total_of(t, m)
+            f1 = pair_f1(total)
+            if log:
+                print(f"threshold {t:.2f} merge {m}: {total.line()} pair F1 {f1:.3f}")
+            if total.pair_precision >= MIN_PRECISION and (best is None or f1 > best[2]):
+                best = (t, m, f1, total)
+    return best
 
 
 def main() -> None:
@@ -252,30 +276,24 @@ def main() -> None:
     original = group_model.model
     group_model.model = lambda: model  # type: ignore[assignment]
     try:
-        best: tuple[float, float | None, float] | None = None
-        grid = [round(0.3 + 0.05 * i, 2) for i in range(11)]
-        for t in grid:
-            for m in [None, *[x for x in grid if x >= t]]:
-                total = Scores()
-                for name in TUNING:
-                    total = total + score(read_gold(TIMELINES / f"{name}.jsonl"), simulate(data[name], ev[name], t, m))
-                f1 = 2 * total.pair_precision * total.pair_recall / max(1e-9, total.pair_precision + total.pair_recall)
-                print(f"threshold {t:.2f} merge {m}: {total.line()} pair F1 {f1:.3f}")
-                if total.pair_precision >= MIN_PRECISION and (best is None or f1 > best[2]):
-                    best = (t, m, f1)
-        if best is None:
-            best = (0.5, None, 0.0)
+        def total_of(t: float, m: float | None) -> Scores:
+            total = Scores()
+            for name in TUNING:
+                total = total + score(read_gold(TIMELINES / f"{name}.jsonl"), simulate(data[name], ev[name], t, m))
+            return total
+
+        best = best_thresholds(total_of) or (0.5, None, 0.0, Scores())
         # 5. the lower join threshold of a first-person post naming no place (group_model.join_threshold):
         # kept only where it raises the pair F1 with pair precision still >= MIN_PRECISION
         model["threshold"], model["merge_threshold"] = best[0], best[1]
         low_best: tuple[float | None, float] = (None, best[2])
-        for low in [x for x in grid if x < best[0]]:
+        for low in [x for x in GRID if x < best[0]]:
             model["placeless_first_person_threshold"] = low
             total = Scores()
             for name in TUNING:
                 total = total + score(read_gold(TIMELINES / f"{name}.jsonl"),
                                       simulate(data[name], ev[name], best[0], best[1]))
-            f1 = 2 * total.pair_precision * total.pair_recall / max(1e-9, total.pair_precision + total.pair_recall)
+            f1 = pair_f1(total)
             print(f"first-person place-less threshold {low:.2f}: {total.line()} pair F1 {f1:.3f}")
             if total.pair_precision >= MIN_PRECISION and f1 > low_best[1]:
                 low_best = (low, f1)

@@ -96,7 +96,7 @@ def add(self, post):
 IncidentState.add = add
 
 
-def feats(post, state, cat, last, ctx):
+def features(post, state, cat, last, rank):
     x = pair_features(post, state, cat, last)
     if USE_EMB:
         e = getattr(post, "emb", None)
@@ -109,9 +109,8 @@ def feats(post, state, cat, last, ctx):
                 (max(float(e @ v) for v in state.__dict__["ex"]) - 0.8) / 0.2,
             ]
     if USE_CTX:
-        r = ctx.get("rank")  # 1 = most recent same-category incident
-        weak = 1.0 if len(post.terms) < 8 else 0.0
-        x += [float(r == 1), float(r == 1 and not post.places), float(r == 1) * weak, weak]
+        weak = 1.0 if len(post.terms) < 8 else 0.0  # rank 1: the most recent same-category incident
+        x += [float(rank == 1), float(rank == 1 and not post.places), float(rank == 1) * weak, weak]
     return x
 
 
@@ -158,10 +157,6 @@ def cand_ids(index, post, states, last, cats, at, dismissed=()):
     return ids, ranks
 
 
-def features(post, state, cat, last, rank):
-    return feats(post, state, cat, last, {"rank": rank})
-
-
 EXT = fg.Extension(candidates=cand_ids, features=features, probability=prob)
 
 
@@ -201,14 +196,7 @@ def main() -> None:
             s = s + score(read_gold(fg.TIMELINES / f"{n}.jsonl"), simulate(data[n], ev[n], t, m))
         return s
 
-    best = None
-    grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]
-    for t in grid:
-        for m in [None] + [g for g in grid if g >= t]:
-            s = tot(fg.TUNING, t, m)
-            f1 = 2 * s.pair_precision * s.pair_recall / max(1e-9, s.pair_precision + s.pair_recall)
-            if s.pair_precision >= fg.MIN_PRECISION and (best is None or f1 > best[2]):
-                best = (t, m, f1, s)
+    best = fg.best_thresholds(lambda t, m: tot(fg.TUNING, t, m), log=False)
     if best is None:
         raise SystemExit(f"no threshold reaches pair precision {fg.MIN_PRECISION} on TUNING")
     label = "+".join(a for a in ("emb", "ctx") if a in sys.argv) or "text"
